@@ -1,0 +1,1 @@
+//! Shared helpers of the Neurlang benches (see `benches/README.md`).

@@ -1,0 +1,73 @@
+//! The `cargo test` front end: one libtest-mimic trial per case.
+
+use crate::{Case, Ctx, Outcome, child, collect};
+use libtest_mimic::{Arguments, Failed, Trial};
+use std::process::ExitCode;
+
+/// The `main` of `tests/conformance.rs`.
+pub fn test_main() -> ExitCode {
+    child::run_if_child();
+    let args = Arguments::from_args();
+    let ctx = Ctx::new();
+    let cases = collect(&ctx);
+    let inventory: Vec<String> = cases.iter().map(|c| c.name.clone()).collect();
+
+    if !args.list {
+        println!(
+            "conformance on {} ({} cases)",
+            ctx.host.label(),
+            cases.len()
+        );
+        let skipped: Vec<&Case> = cases
+            .iter()
+            .filter(|c| {
+                c.skip.is_some() && args.filter.as_deref().is_none_or(|f| c.name.contains(f))
+            })
+            .collect();
+        if !skipped.is_empty() {
+            println!("skipped here, with the reason (shown as ignored below):");
+            for c in skipped {
+                println!("  {}: {}", c.name, c.skip.as_deref().unwrap_or_default());
+            }
+        }
+    }
+
+    let mut trials: Vec<Trial> = cases.into_iter().map(trial).collect();
+    trials.push(Trial::test("meta.inventory", move || {
+        inventory_snapshot(&inventory)
+    }));
+    libtest_mimic::run(&args, trials).exit_code()
+}
+
+fn trial(case: Case) -> Trial {
+    let name = case.name.clone();
+    let ignored = case.skip.is_some();
+    Trial::test(name, move || match case.run() {
+        Outcome::Pass => Ok(()),
+        Outcome::KnownFailure(why) => {
+            println!("known failure, failed as expected: {why}");
+            Ok(())
+        }
+        Outcome::Skip(why) => {
+            println!("skipped at run time: {why}");
+            Ok(())
+        }
+        Outcome::Fail(msg) => Err(Failed::from(msg)),
+    })
+    .with_ignored_flag(ignored)
+}
+
+/// Snapshot of every case name, so a change to any table shows in review.
+fn inventory_snapshot(names: &[String]) -> Result<(), Failed> {
+    let mut names = names.to_vec();
+    names.sort();
+    let body = names.join("\n");
+    let result = std::panic::catch_unwind(|| {
+        insta::with_settings!({ prepend_module_to_snapshot => false, omit_expression => true }, {
+            insta::assert_snapshot!("case_inventory", body);
+        });
+    });
+    result.map_err(|_| {
+        Failed::from("the case inventory changed: review it with `cargo insta review`")
+    })
+}

@@ -1,0 +1,148 @@
+//! # The Neurlang conformance suite
+//!
+//! Proves, on the platform it runs on, that the runtime conforms to the specification: every
+//! extension ID, every error code, every platform syscall mapping and every runtime component.
+//!
+//! Cases are **data**: TOML tables and step scripts under `conformance/cases/` (and vendored
+//! external vectors under `conformance/vectors/`), read at run time. Each *area* module turns
+//! its tables into [`Case`]s; the same list feeds two front ends:
+//!
+//! - `cargo test -p neurlang-conformance`: one libtest-mimic trial per case, filterable by
+//!   name (`cargo test -p neurlang-conformance -- errno.provoke`);
+//! - `cargo run --release -p neurlang-conformance`: the conformance report, a table per area
+//!   with every skip's reason, `--json` for machines and `merge` for a cross-platform matrix.
+//!
+//! Known failures are data too (`cases/known-failures.toml`): they run, and their outcome is
+//! inverted, so a fix that makes one pass is noticed.
+//!
+//! ## Adding an area
+//!
+//! Write `src/areas/NAME.rs` with `pub fn cases(ctx: &Ctx) -> Result<Vec<Case>, String>`, list
+//! it in [`areas::ALL`], put its tables in `cases/NAME*.toml`, and accept the inventory
+//! snapshot change (`cargo insta review`).
+
+pub mod areas;
+mod case;
+pub mod child;
+pub mod harness;
+pub mod host;
+pub mod report;
+pub mod scratch;
+
+pub use case::{Case, CaseError, CaseResult, Outcome};
+pub use host::Host;
+pub use scratch::Scratch;
+
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use std::path::{Path, PathBuf};
+
+/// What every area gets to build its cases: where the data is and what this host can do.
+#[derive(Debug)]
+pub struct Ctx {
+    /// `conformance/cases`.
+    pub cases_dir: PathBuf,
+    /// `conformance/vectors`.
+    pub vectors_dir: PathBuf,
+    /// The platform and its probed capabilities.
+    pub host: Host,
+}
+
+impl Ctx {
+    /// The context for this process: data next to the crate (or under `$NEURLANG_CONFORMANCE_DIR`).
+    pub fn new() -> Ctx {
+        let root = std::env::var_os("NEURLANG_CONFORMANCE_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+        Ctx {
+            cases_dir: root.join("cases"),
+            vectors_dir: root.join("vectors"),
+            host: Host::detect(),
+        }
+    }
+
+    /// Reads and parses a TOML table under `cases/`.
+    pub fn table<T: DeserializeOwned>(&self, file: &str) -> Result<T, String> {
+        read_toml(&self.cases_dir.join(file))
+    }
+}
+
+impl Default for Ctx {
+    fn default() -> Self {
+        Ctx::new()
+    }
+}
+
+/// Reads and parses a TOML file, with the path in every error.
+pub fn read_toml<T: DeserializeOwned>(path: &Path) -> Result<T, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+#[derive(Debug, Deserialize)]
+struct KnownFailures {
+    #[serde(default)]
+    known: Vec<KnownFailure>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KnownFailure {
+    case: String,
+    /// Platforms (`Host::platform_name`) it fails on; all when empty.
+    #[serde(default)]
+    platforms: Vec<String>,
+    reason: String,
+}
+
+/// Collects every case of every area, with known failures applied.
+///
+/// A table that cannot be read becomes a failing case named `AREA.load`, so a broken data file
+/// is reported, not silently dropped.
+pub fn collect(ctx: &Ctx) -> Vec<Case> {
+    let mut cases = Vec::new();
+    for (area, build) in areas::ALL {
+        match build(ctx) {
+            Ok(mut c) => cases.append(&mut c),
+            Err(e) => cases.push(Case::new(area, "load", move || Err(CaseError::Fail(e)))),
+        }
+    }
+    let known: Result<KnownFailures, String> = ctx.table("known-failures.toml");
+    match known {
+        Ok(known) => {
+            let platform = ctx.host.platform_name();
+            for k in known.known {
+                let applies = k.platforms.is_empty() || k.platforms.iter().any(|p| p == platform);
+                match cases.iter_mut().find(|c| c.name == k.case) {
+                    Some(case) if applies => case.known_failure = Some(k.reason),
+                    Some(_) => {}
+                    None => {
+                        let msg =
+                            format!("known-failures.toml names `{}`, which no area has", k.case);
+                        cases.push(Case::new(
+                            "meta",
+                            format!("known_failures.{}", k.case),
+                            move || Err(CaseError::Fail(msg)),
+                        ));
+                    }
+                }
+            }
+        }
+        Err(e) => cases.push(Case::new("meta", "known_failures.load", move || {
+            Err(CaseError::Fail(e))
+        })),
+    }
+    let mut seen = std::collections::HashSet::new();
+    let dups: Vec<String> = cases
+        .iter()
+        .filter(|c| !seen.insert(c.name.clone()))
+        .map(|c| c.name.clone())
+        .collect();
+    if !dups.is_empty() {
+        let msg = format!("duplicate case names: {}", dups.join(", "));
+        cases.push(Case::new("meta", "unique_names", move || {
+            Err(CaseError::Fail(msg))
+        }));
+    }
+    cases
+}

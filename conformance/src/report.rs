@@ -1,0 +1,391 @@
+//! The conformance report: runs every case on this platform, prints a table per area, writes
+//! JSON, and merges JSON reports from several platforms into one markdown matrix.
+
+use crate::{Case, Host, Outcome};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::io::{IsTerminal, Write as _};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+/// Version of the JSON report layout.
+pub const SCHEMA: u32 = 1;
+
+/// A machine-readable report of one run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Report {
+    /// Layout version ([`SCHEMA`]).
+    pub schema: u32,
+    /// Where it ran.
+    pub host: Host,
+    /// The runtime's crate version.
+    pub runtime_version: String,
+    /// Wall time of the whole run, in seconds.
+    pub seconds: f64,
+    /// Every case, in collection order.
+    pub cases: Vec<CaseReport>,
+}
+
+/// One case's result.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CaseReport {
+    /// Full case name.
+    pub name: String,
+    /// Its area.
+    pub area: String,
+    /// `pass`, `fail`, `skip` or `known_failure`.
+    pub status: Status,
+    /// The failure message, skip reason or known-failure reason.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub detail: String,
+    /// How long it ran, in milliseconds.
+    pub ms: f64,
+}
+
+/// A case's status in a report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Passed.
+    Pass,
+    /// Failed.
+    Fail,
+    /// Did not run here.
+    Skip,
+    /// A recorded known failure that failed as expected.
+    KnownFailure,
+}
+
+/// Options of a run.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Only cases whose name contains this.
+    pub filter: Option<String>,
+    /// Worker threads.
+    pub threads: usize,
+    /// Show progress on stderr.
+    pub progress: bool,
+}
+
+/// Runs `cases` on `threads` workers and collects the report.
+pub fn run(host: Host, cases: Vec<Case>, opts: &RunOptions) -> Report {
+    let cases: Vec<Case> = match &opts.filter {
+        Some(f) => cases
+            .into_iter()
+            .filter(|c| c.name.contains(f.as_str()))
+            .collect(),
+        None => cases,
+    };
+    let total = cases.len();
+    let slots: Vec<Mutex<Option<Case>>> = cases.into_iter().map(|c| Mutex::new(Some(c))).collect();
+    let results: Vec<Mutex<Option<CaseReport>>> = (0..total).map(|_| Mutex::new(None)).collect();
+    let next = AtomicUsize::new(0);
+    let done = AtomicUsize::new(0);
+    let failed = AtomicUsize::new(0);
+    let progress = Progress::new(opts.progress, total);
+    let start = Instant::now();
+
+    std::thread::scope(|s| {
+        for _ in 0..opts.threads.max(1) {
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= total {
+                        break;
+                    }
+                    let case = slots[i]
+                        .lock()
+                        .unwrap()
+                        .take()
+                        .expect("each case runs once");
+                    let (name, area) = (case.name.clone(), case.area.to_string());
+                    let t = Instant::now();
+                    let outcome = case.run();
+                    let ms = t.elapsed().as_secs_f64() * 1e3;
+                    let (status, detail) = match outcome {
+                        Outcome::Pass => (Status::Pass, String::new()),
+                        Outcome::Fail(m) => (Status::Fail, m),
+                        Outcome::Skip(r) => (Status::Skip, r),
+                        Outcome::KnownFailure(r) => (Status::KnownFailure, r),
+                    };
+                    if status == Status::Fail {
+                        failed.fetch_add(1, Ordering::Relaxed);
+                        progress.note(&format!("FAIL {name}: {detail}"));
+                    }
+                    let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+                    progress.tick(n, failed.load(Ordering::Relaxed), &name);
+                    *results[i].lock().unwrap() = Some(CaseReport {
+                        name,
+                        area,
+                        status,
+                        detail,
+                        ms,
+                    });
+                }
+            });
+        }
+    });
+    progress.finish();
+
+    Report {
+        schema: SCHEMA,
+        host,
+        runtime_version: env!("CARGO_PKG_VERSION").to_string(),
+        seconds: start.elapsed().as_secs_f64(),
+        cases: results
+            .into_iter()
+            .map(|r| r.into_inner().unwrap().expect("every case ran"))
+            .collect(),
+    }
+}
+
+/// Progress on stderr: a rewritten line on a terminal, a line every few seconds otherwise.
+struct Progress {
+    enabled: bool,
+    tty: bool,
+    total: usize,
+    last: Mutex<Instant>,
+}
+
+impl Progress {
+    fn new(enabled: bool, total: usize) -> Progress {
+        Progress {
+            enabled,
+            tty: std::io::stderr().is_terminal(),
+            total,
+            last: Mutex::new(Instant::now()),
+        }
+    }
+
+    fn tick(&self, done: usize, failed: usize, name: &str) {
+        if !self.enabled {
+            return;
+        }
+        let mut last = self.last.lock().unwrap();
+        let every = if self.tty {
+            Duration::from_millis(50)
+        } else {
+            Duration::from_secs(5)
+        };
+        if last.elapsed() < every && done != self.total {
+            return;
+        }
+        *last = Instant::now();
+        let line = format!("[{done:>5}/{}] {failed} failed  {name}", self.total);
+        let mut err = std::io::stderr().lock();
+        if self.tty {
+            let _ = write!(err, "\r\x1b[2K{}", truncate(&line, 100));
+        } else {
+            let _ = writeln!(err, "{line}");
+        }
+    }
+
+    fn note(&self, msg: &str) {
+        if self.enabled {
+            let prefix = if self.tty { "\r\x1b[2K" } else { "" };
+            let _ = writeln!(std::io::stderr().lock(), "{prefix}{}", truncate(msg, 300));
+        }
+    }
+
+    fn finish(&self) {
+        if self.enabled && self.tty {
+            let _ = writeln!(std::io::stderr().lock());
+        }
+    }
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        Some((i, _)) => format!("{}…", &s[..i]),
+        None => s.to_string(),
+    }
+}
+
+/// Counts per status.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Counts {
+    /// Passed.
+    pub pass: usize,
+    /// Failed.
+    pub fail: usize,
+    /// Skipped.
+    pub skip: usize,
+    /// Known failures that failed as expected.
+    pub known: usize,
+}
+
+impl Counts {
+    fn add(&mut self, s: Status) {
+        match s {
+            Status::Pass => self.pass += 1,
+            Status::Fail => self.fail += 1,
+            Status::Skip => self.skip += 1,
+            Status::KnownFailure => self.known += 1,
+        }
+    }
+
+    /// All cases counted.
+    pub fn total(&self) -> usize {
+        self.pass + self.fail + self.skip + self.known
+    }
+}
+
+impl Report {
+    /// Counts per area, areas in name order.
+    pub fn by_area(&self) -> BTreeMap<String, Counts> {
+        let mut m: BTreeMap<String, Counts> = BTreeMap::new();
+        for c in &self.cases {
+            m.entry(c.area.clone()).or_default().add(c.status);
+        }
+        m
+    }
+
+    /// Counts over all cases.
+    pub fn totals(&self) -> Counts {
+        let mut t = Counts::default();
+        for c in &self.cases {
+            t.add(c.status);
+        }
+        t
+    }
+
+    /// The human-readable report: a table per area, then every skip, known failure and failure.
+    pub fn render_text(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "Neurlang runtime {} — conformance on {} ({:.1} s)\n",
+            self.runtime_version,
+            self.host.label(),
+            self.seconds
+        );
+        let _ = writeln!(
+            out,
+            "{:<14} {:>7} {:>7} {:>7} {:>7} {:>7}",
+            "area", "passed", "failed", "skipped", "known", "total"
+        );
+        let _ = writeln!(out, "{}", "-".repeat(55));
+        for (area, c) in self.by_area() {
+            let _ = writeln!(
+                out,
+                "{area:<14} {:>7} {:>7} {:>7} {:>7} {:>7}",
+                c.pass,
+                c.fail,
+                c.skip,
+                c.known,
+                c.total()
+            );
+        }
+        let t = self.totals();
+        let _ = writeln!(out, "{}", "-".repeat(55));
+        let _ = writeln!(
+            out,
+            "{:<14} {:>7} {:>7} {:>7} {:>7} {:>7}",
+            "all",
+            t.pass,
+            t.fail,
+            t.skip,
+            t.known,
+            t.total()
+        );
+        for (status, title) in [
+            (Status::Skip, "Skipped here, and why"),
+            (Status::KnownFailure, "Known failures (failed as recorded)"),
+            (Status::Fail, "FAILURES"),
+        ] {
+            let list: Vec<&CaseReport> = self.cases.iter().filter(|c| c.status == status).collect();
+            if list.is_empty() {
+                continue;
+            }
+            let _ = writeln!(out, "\n{title} ({}):", list.len());
+            for c in list {
+                let _ = writeln!(out, "  {}: {}", c.name, c.detail);
+            }
+        }
+        let verdict = if t.fail == 0 {
+            "CONFORMS"
+        } else {
+            "DOES NOT CONFORM"
+        };
+        let _ = writeln!(
+            out,
+            "\n{verdict}: {} passed, {} failed, {} skipped, {} known failures",
+            t.pass, t.fail, t.skip, t.known
+        );
+        out
+    }
+}
+
+/// Merges reports of several platforms into one markdown matrix: counts per area and platform,
+/// then every case whose status is not `pass` on at least one platform.
+pub fn merge_markdown(reports: &[Report]) -> String {
+    let mut out = String::from("# Neurlang conformance matrix\n\n");
+    let labels: Vec<String> = reports.iter().map(|r| r.host.label()).collect();
+    let _ = writeln!(out, "| area | {} |", labels.join(" | "));
+    let _ = writeln!(out, "|---|{}", "---|".repeat(labels.len()));
+    let mut areas: Vec<String> = reports
+        .iter()
+        .flat_map(|r| r.by_area().into_keys())
+        .collect();
+    areas.sort();
+    areas.dedup();
+    let cell = |c: Option<&Counts>| match c {
+        None => "—".to_string(),
+        Some(c) => {
+            let mut s = format!("{} ✅", c.pass);
+            if c.fail > 0 {
+                let _ = write!(s, " {} ❌", c.fail);
+            }
+            if c.skip > 0 {
+                let _ = write!(s, " {} skipped", c.skip);
+            }
+            if c.known > 0 {
+                let _ = write!(s, " {} known", c.known);
+            }
+            s
+        }
+    };
+    let per_area: Vec<BTreeMap<String, Counts>> = reports.iter().map(Report::by_area).collect();
+    for area in &areas {
+        let cells: Vec<String> = per_area.iter().map(|m| cell(m.get(area))).collect();
+        let _ = writeln!(out, "| {area} | {} |", cells.join(" | "));
+    }
+    let totals: Vec<String> = reports.iter().map(|r| cell(Some(&r.totals()))).collect();
+    let _ = writeln!(out, "| **all** | {} |", totals.join(" | "));
+
+    let mut names: Vec<&str> = reports
+        .iter()
+        .flat_map(|r| {
+            r.cases
+                .iter()
+                .filter(|c| c.status != Status::Pass)
+                .map(|c| c.name.as_str())
+        })
+        .collect();
+    names.sort();
+    names.dedup();
+    if !names.is_empty() {
+        let _ = writeln!(out, "\n## Cases that did not pass everywhere\n");
+        let _ = writeln!(out, "| case | {} |", labels.join(" | "));
+        let _ = writeln!(out, "|---|{}", "---|".repeat(labels.len()));
+        for name in names {
+            let cells: Vec<String> = reports
+                .iter()
+                .map(|r| match r.cases.iter().find(|c| c.name == name) {
+                    None => "—".into(),
+                    Some(c) if c.detail.is_empty() => format!("{:?}", c.status).to_lowercase(),
+                    Some(c) => format!(
+                        "{:?}: {}",
+                        c.status,
+                        truncate(&c.detail, 80).replace('|', "\\|")
+                    )
+                    .to_lowercase(),
+                })
+                .collect();
+            let _ = writeln!(out, "| `{name}` | {} |", cells.join(" | "));
+        }
+    }
+    out
+}

@@ -1,0 +1,6 @@
+//! Windows backends (Win32, WinSock).
+
+use crate::errno::Platform;
+
+/// Windows host errors are Win32 and WinSock codes, one number space.
+pub(crate) const HOST_PLATFORM: Option<Platform> = Some(Platform::Windows);
