@@ -89,7 +89,8 @@ struct KnownFailures {
 #[serde(deny_unknown_fields)]
 struct KnownFailure {
     case: String,
-    /// Platforms (`Host::platform_name`) it fails on; all when empty.
+    /// Where it fails: a platform (`linux`, `darwin`, `freebsd`, `windows`) or a platform and
+    /// runner (`windows-wine`, `linux-qemu-aarch64`); everywhere when empty.
     #[serde(default)]
     platforms: Vec<String>,
     reason: String,
@@ -111,8 +112,12 @@ pub fn collect(ctx: &Ctx) -> Vec<Case> {
     match known {
         Ok(known) => {
             let platform = ctx.host.platform_name();
+            let with_runner = format!("{platform}-{}", ctx.host.runner);
             for k in known.known {
-                let applies = k.platforms.is_empty() || k.platforms.iter().any(|p| p == platform);
+                let applies = k.platforms.is_empty()
+                    || k.platforms
+                        .iter()
+                        .any(|p| *p == platform || *p == with_runner);
                 match cases.iter_mut().find(|c| c.name == k.case) {
                     Some(case) if applies => case.known_failure = Some(k.reason),
                     Some(_) => {}
