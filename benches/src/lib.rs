@@ -1,1 +1,4 @@
-//! Shared helpers of the Neurlang benches (see `benches/README.md`).
+//! Shared code of the Neurlang benches: the instruction-count gate's checker (see
+//! `benches/README.md` and `ci/bench-gate.sh`).
+
+pub mod gate;
