@@ -22,11 +22,22 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod chan;
+pub mod ctx;
 pub mod errno;
+pub mod fs;
+pub mod io;
+pub mod net;
+pub mod perm;
+pub mod rand;
 mod sys;
+pub mod task;
+pub mod time;
 
 /// The runtime's public API, under the paths the specification uses
 /// (`neurlang::runtime::BufferPool`, `neurlang::runtime::ExtensionRegistry`, …).
 pub mod runtime {
+    pub use crate::ctx::{Context, Handle};
     pub use crate::errno::{Errno, Platform};
+    pub use crate::perm::{IOPermissions, NetOp, OpenMode};
 }
