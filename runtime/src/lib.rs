@@ -22,9 +22,11 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod cap;
 pub mod chan;
 pub mod ctx;
 pub mod errno;
+pub mod ext;
 pub mod fs;
 pub mod io;
 pub mod net;
@@ -38,6 +40,10 @@ pub mod time;
 /// (`neurlang::runtime::BufferPool`, `neurlang::runtime::ExtensionRegistry`, …).
 pub mod runtime {
     pub use crate::ctx::{Context, Handle};
+    pub use crate::cap::{CapPermissions, Capability, Token};
     pub use crate::errno::{Errno, Platform};
+    pub use crate::ext::{
+        ExtCategory, ExtError, ExtFn, ExtId, ExtInfo, ExtensionRegistry, SafeBuffer,
+    };
     pub use crate::perm::{IOPermissions, NetOp, OpenMode};
 }
