@@ -22,6 +22,7 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod abi;
 pub mod cap;
 pub mod chan;
 pub mod ctx;
@@ -39,8 +40,8 @@ pub mod time;
 /// The runtime's public API, under the paths the specification uses
 /// (`neurlang::runtime::BufferPool`, `neurlang::runtime::ExtensionRegistry`, …).
 pub mod runtime {
-    pub use crate::ctx::{Context, Handle};
     pub use crate::cap::{CapPermissions, Capability, Token};
+    pub use crate::ctx::{Context, Handle};
     pub use crate::errno::{Errno, Platform};
     pub use crate::ext::{
         ExtCategory, ExtError, ExtFn, ExtId, ExtInfo, ExtensionRegistry, SafeBuffer,
