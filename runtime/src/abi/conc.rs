@@ -1,6 +1,7 @@
 //! Tasks and channels.
 
 use super::{handle, id, positive, with_ctx};
+use crate::ctx::Context;
 use crate::errno::Errno;
 
 /// The entry point of a task: called with the `arg` given to `neurlang_spawn`.
@@ -21,7 +22,9 @@ pub unsafe extern "C" fn neurlang_spawn(entry: u64, arg: u64) -> i64 {
         // SAFETY: the caller guarantees `entry` is the address of a `TaskEntry`; a function
         // pointer and `usize` have the same size on every supported target.
         let f: TaskEntry = unsafe { std::mem::transmute::<usize, TaskEntry>(addr) };
-        ctx.spawn(move || f(arg)).map(id)
+        let inherited = Context::current();
+        ctx.spawn(move || Context::scoped(&inherited, || f(arg)))
+            .map(id)
     })
 }
 

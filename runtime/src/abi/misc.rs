@@ -53,6 +53,19 @@ pub const SANDBOX_IO_PRINT: u64 = 16;
 /// Sandbox flag: allow reading lines from input.
 pub const SANDBOX_IO_READ: u64 = 32;
 
+/// A newline-separated list read from C.
+///
+/// # Safety
+/// `ptr` must be null with `len` 0, or valid for reads of `len` bytes.
+unsafe fn list(ptr: *const u8, len: u64) -> Result<Vec<String>, Errno> {
+    if len == 0 {
+        return Ok(Vec::new());
+    }
+    // SAFETY: forwarded from this function's contract.
+    let raw = unsafe { bytes(ptr, len, 1 << 20, Errno::EINVAL) }?;
+    lines(&raw)
+}
+
 fn lines(raw: &[u8]) -> Result<Vec<String>, Errno> {
     let text = std::str::from_utf8(raw).map_err(|_| Errno::EINVAL)?;
     Ok(text
@@ -80,26 +93,17 @@ pub unsafe extern "C" fn neurlang_sandbox_init(
         if flags >= 64 {
             return Err(Errno::EINVAL);
         }
-        const LIMIT: usize = 1 << 20;
         // SAFETY: forwarded from this function's contract.
-        let paths = if paths_len == 0 {
-            Vec::new()
-        } else {
-            unsafe { bytes(paths, paths_len, LIMIT, Errno::EINVAL) }?
-        };
+        let paths = unsafe { list(paths, paths_len) }?;
         // SAFETY: forwarded from this function's contract.
-        let hosts = if hosts_len == 0 {
-            Vec::new()
-        } else {
-            unsafe { bytes(hosts, hosts_len, LIMIT, Errno::EINVAL) }?
-        };
+        let hosts = unsafe { list(hosts, hosts_len) }?;
         let perms = IOPermissions {
             file_read: flags & SANDBOX_FILE_READ != 0,
             file_write: flags & SANDBOX_FILE_WRITE != 0,
-            file_paths: lines(&paths)?.into_iter().map(PathBuf::from).collect(),
+            file_paths: paths.into_iter().map(PathBuf::from).collect(),
             net_connect: flags & SANDBOX_NET_CONNECT != 0,
             net_listen: flags & SANDBOX_NET_LISTEN != 0,
-            net_hosts: lines(&hosts)?,
+            net_hosts: hosts,
             io_print: flags & SANDBOX_IO_PRINT != 0,
             io_read: flags & SANDBOX_IO_READ != 0,
         };

@@ -53,6 +53,10 @@ impl std::fmt::Debug for Context {
     }
 }
 
+thread_local! {
+    static SCOPED: std::cell::RefCell<Option<Arc<Context>>> = const { std::cell::RefCell::new(None) };
+}
+
 static DEFAULT: OnceLock<RwLock<Arc<Context>>> = OnceLock::new();
 
 fn default_slot() -> &'static RwLock<Arc<Context>> {
@@ -86,11 +90,30 @@ impl Context {
         &self.perms
     }
 
-    /// The process-default context, which the C ABI uses (deny-by-default permissions until
-    /// [`Context::set_default`] is called).
+    /// The context the C ABI acts on in this thread: the one installed by [`Context::scoped`]
+    /// if any, else the process-default context (deny-by-default permissions until
+    /// [`Context::set_default`] is called). Tasks spawned through the ABI inherit it.
     pub fn current() -> Arc<Context> {
+        if let Some(ctx) = SCOPED.with(|s| s.borrow().clone()) {
+            return ctx;
+        }
         let slot = default_slot().read().unwrap_or_else(|p| p.into_inner());
         Arc::clone(&slot)
+    }
+
+    /// Runs `f` with `ctx` as this thread's current context (for the C ABI), then restores
+    /// the previous one. Lets tests with different permissions call the ABI in parallel.
+    pub fn scoped<R>(ctx: &Arc<Context>, f: impl FnOnce() -> R) -> R {
+        struct Restore(Option<Arc<Context>>);
+        impl Drop for Restore {
+            fn drop(&mut self) {
+                let prev = self.0.take();
+                SCOPED.with(|s| *s.borrow_mut() = prev);
+            }
+        }
+        let prev = SCOPED.with(|s| s.borrow_mut().replace(Arc::clone(ctx)));
+        let _restore = Restore(prev);
+        f()
     }
 
     /// Replaces the process-default context; returns the previous one. Descriptors, tasks and
