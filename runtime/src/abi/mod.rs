@@ -24,6 +24,11 @@ mod conc;
 mod io;
 mod misc;
 
+pub use cap::*;
+pub use conc::*;
+pub use io::*;
+pub use misc::*;
+
 use crate::cap::{CapPermissions, Capability};
 use crate::ctx::{Context, Handle};
 use crate::errno::Errno;

@@ -27,7 +27,7 @@ use std::thread::JoinHandle;
 /// What a descriptor refers to.
 #[derive(Debug)]
 pub(crate) enum Object {
-    File(File),
+    File(File, crate::perm::OpenMode),
     Stream(TcpStream),
     Listener(TcpListener),
 }

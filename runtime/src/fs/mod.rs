@@ -36,7 +36,7 @@ pub const SEEK_END: u64 = 2;
 impl Context {
     fn file(&self, fd: Handle) -> Result<Arc<Object>, Errno> {
         match self.objects.get(fd) {
-            Some(obj) if matches!(*obj, Object::File(_)) => Ok(obj),
+            Some(obj) if matches!(*obj, Object::File(..)) => Ok(obj),
             _ => Err(Errno::EBADF),
         }
     }
@@ -45,31 +45,37 @@ impl Context {
     pub fn file_open(&self, path: &[u8], flags: u64) -> Result<Handle, Errno> {
         let mode = OpenMode::from_bits(flags)?;
         let file = self.permissions().open(path, mode)?;
-        self.objects.insert(Object::File(file))
+        self.objects.insert(Object::File(file, mode))
     }
 
     /// Reads up to `buf.len()` bytes; 0 at end of file.
     pub fn file_read(&self, fd: Handle, buf: &mut [u8]) -> Result<usize, Errno> {
         let obj = self.file(fd)?;
-        let Object::File(f) = &*obj else {
+        let Object::File(f, mode) = &*obj else {
             return Err(Errno::EBADF);
         };
+        if !mode.read {
+            return Err(Errno::EBADF);
+        }
         (&*f).read(buf).map_err(|e| Errno::from_io_error(&e))
     }
 
     /// Writes up to `buf.len()` bytes; returns how many were written.
     pub fn file_write(&self, fd: Handle, buf: &[u8]) -> Result<usize, Errno> {
         let obj = self.file(fd)?;
-        let Object::File(f) = &*obj else {
+        let Object::File(f, mode) = &*obj else {
             return Err(Errno::EBADF);
         };
+        if !mode.write {
+            return Err(Errno::EBADF);
+        }
         (&*f).write(buf).map_err(|e| Errno::from_io_error(&e))
     }
 
     /// Moves the file position; returns the new position from the start.
     pub fn file_seek(&self, fd: Handle, offset: i64, whence: u64) -> Result<u64, Errno> {
         let obj = self.file(fd)?;
-        let Object::File(f) = &*obj else {
+        let Object::File(f, _) = &*obj else {
             return Err(Errno::EBADF);
         };
         let pos = match whence {
@@ -84,7 +90,7 @@ impl Context {
     /// The file's size in bytes.
     pub fn file_size(&self, fd: Handle) -> Result<u64, Errno> {
         let obj = self.file(fd)?;
-        let Object::File(f) = &*obj else {
+        let Object::File(f, _) = &*obj else {
             return Err(Errno::EBADF);
         };
         f.metadata()

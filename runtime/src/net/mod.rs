@@ -32,7 +32,7 @@ fn io_err(e: std::io::Error) -> Errno {
 impl Context {
     fn socket(&self, fd: Handle) -> Result<Arc<Object>, Errno> {
         match self.objects.get(fd) {
-            Some(obj) if matches!(*obj, Object::File(_)) => Err(Errno::ENOTSOCK),
+            Some(obj) if matches!(*obj, Object::File(..)) => Err(Errno::ENOTSOCK),
             Some(obj) => Ok(obj),
             None => Err(Errno::EBADF),
         }
@@ -73,7 +73,7 @@ impl Context {
         let addr = match &*obj {
             Object::Listener(l) => l.local_addr(),
             Object::Stream(s) => s.local_addr(),
-            Object::File(_) => return Err(Errno::ENOTSOCK),
+            Object::File(..) => return Err(Errno::ENOTSOCK),
         };
         addr.map(|a| a.port()).map_err(io_err)
     }
