@@ -19,6 +19,7 @@ struct PathRow {
     path: String,
     op: String,
     #[serde(default)]
+    #[cfg_attr(not(unix), allow(dead_code))] // Symlinks are made on Unix only.
     links: Vec<(String, String)>,
     #[serde(default)]
     unix_only: bool,

@@ -18,8 +18,10 @@ struct Row {
     macos: String,
     windows: String,
     #[serde(default)]
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))] // Probed on Linux only.
     linux_probe: Vec<String>,
     #[serde(default)]
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))] // Probed on Linux only.
     fail_enosys: Vec<String>,
     #[serde(default)]
     linux_unverifiable: Option<String>,
