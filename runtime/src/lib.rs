@@ -22,17 +22,29 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod abi;
 pub mod cap;
+pub mod chan;
+pub mod ctx;
 pub mod errno;
 pub mod ext;
+pub mod fs;
+pub mod io;
+pub mod net;
+pub mod perm;
+pub mod rand;
 mod sys;
+pub mod task;
+pub mod time;
 
 /// The runtime's public API, under the paths the specification uses
 /// (`neurlang::runtime::BufferPool`, `neurlang::runtime::ExtensionRegistry`, …).
 pub mod runtime {
     pub use crate::cap::{CapPermissions, Capability, Token};
+    pub use crate::ctx::{Context, Handle};
     pub use crate::errno::{Errno, Platform};
     pub use crate::ext::{
         ExtCategory, ExtError, ExtFn, ExtId, ExtInfo, ExtensionRegistry, SafeBuffer,
     };
+    pub use crate::perm::{IOPermissions, NetOp, OpenMode};
 }

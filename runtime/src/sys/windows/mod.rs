@@ -2,5 +2,12 @@
 
 use crate::errno::Platform;
 
+mod beneath_none;
+pub(crate) use beneath_none::*;
+
 /// Windows host errors are Win32 and WinSock codes, one number space.
 pub(crate) const HOST_PLATFORM: Option<Platform> = Some(Platform::Windows);
+
+/// Windows `CreateFileW` opens a reparse point's target; the fallback check canonicalises it
+/// first, so nothing more is set here.
+pub(crate) fn no_follow(_options: &mut std::fs::OpenOptions) {}

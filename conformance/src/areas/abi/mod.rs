@@ -1,0 +1,255 @@
+//! Area `abi`: the runtime library functions of the C ABI.
+//!
+//! - `abi.contract.*`: the contract table `cases/abi.toml` against the Rust signatures and the
+//!   C header, and every documented error covered by a row;
+//! - `abi.<function>.<row>`: a step script per row (see [`script`]) with its expected result;
+//! - `abi.escape.*`: sandbox-escape attempts (`cases/abi-escape.toml`), each denied with nothing
+//!   touched outside the allowed root;
+//! - `abi.concurrency.*`: spawn/join, blocking channels, close waking receivers, rayon stress;
+//! - `abi.syscall.*`: the spec's platform mapping (`cases/abi-syscalls.toml`), verified by
+//!   behaviour with a per-thread seccomp filter on Linux;
+//! - `abi.c_client`: a C program built against the static library and the header.
+
+mod client;
+mod concurrency;
+mod contract;
+mod escape;
+pub mod script;
+mod syscall;
+
+use crate::{Case, CaseError, CaseResult, Ctx, Scratch, ensure, fail};
+use neurlang::runtime::Errno;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AbiFile {
+    function: Vec<Function>,
+    case: Vec<Row>,
+}
+
+/// One function's contract.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Function {
+    name: String,
+    args: Vec<String>,
+    #[serde(default, rename = "unsafe")]
+    is_unsafe: bool,
+    returns: String,
+    #[serde(default)]
+    errors: BTreeMap<String, String>,
+}
+
+/// One case: a script and its expected last result.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Row {
+    #[serde(rename = "fn")]
+    function: String,
+    name: String,
+    #[serde(default)]
+    perms: Vec<String>,
+    #[serde(default)]
+    hosts: Vec<String>,
+    #[serde(default)]
+    stdin: String,
+    steps: Vec<String>,
+    expect: toml::Value,
+    #[serde(default)]
+    then: Vec<String>,
+    #[serde(default)]
+    skip_on: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Expect {
+    Ok,
+    Value(i64),
+    Error(Errno),
+}
+
+fn expect(v: &toml::Value) -> Result<Expect, String> {
+    match v {
+        toml::Value::Integer(i) => Ok(Expect::Value(*i)),
+        toml::Value::String(s) if s == "ok" => Ok(Expect::Ok),
+        toml::Value::String(s) => Errno::from_name(s)
+            .map(Expect::Error)
+            .ok_or_else(|| format!("unknown code {s}")),
+        other => Err(format!("bad expect {other}")),
+    }
+}
+
+pub fn cases(ctx: &Ctx) -> Result<Vec<Case>, String> {
+    let file: AbiFile = ctx.table("abi.toml")?;
+    let platform = ctx.host.platform_name().to_string();
+    let header = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../runtime/include/neurlang.h");
+    let mut cases = Vec::new();
+
+    let functions = file.function.clone();
+    cases.push(Case::new("abi", "contract.rust_signatures", move || {
+        contract_vs_rust(&functions)
+    }));
+    let functions = file.function.clone();
+    cases.push(Case::new("abi", "contract.c_header", move || {
+        contract_vs_header(&functions, &header)
+    }));
+    let (functions, rows) = (file.function.clone(), file.case.clone());
+    cases.push(Case::new("abi", "contract.coverage", move || {
+        coverage(&functions, &rows)
+    }));
+
+    for row in file.case {
+        let want = expect(&row.expect)
+            .map_err(|e| format!("abi.toml {}.{}: {e}", row.function, row.name))?;
+        if !file.function.iter().any(|f| f.name == row.function) {
+            return Err(format!(
+                "abi.toml: case for undocumented function {}",
+                row.function
+            ));
+        }
+        let skip = row.skip_on.get(&platform).cloned();
+        let name = format!("{}.{}", row.function, row.name);
+        cases.push(Case::new("abi", name, move || run_row(&row, want)).skip_if(skip));
+    }
+    cases.extend(escape::cases(ctx)?);
+    cases.extend(concurrency::cases());
+    cases.extend(syscall::cases(ctx)?);
+    cases.push(client::case(ctx));
+    Ok(cases)
+}
+
+fn run_row(row: &Row, want: Expect) -> CaseResult {
+    let scratch = Scratch::new("abi").map_err(|e| CaseError::Fail(e.to_string()))?;
+    let root = scratch
+        .path()
+        .canonicalize()
+        .map_err(|e| CaseError::Fail(e.to_string()))?;
+    let perms =
+        script::permissions(&row.perms, root.clone(), &row.hosts).map_err(CaseError::Fail)?;
+    let mut env = script::Env::new(root, perms, &row.stdin);
+    let (last, setup) = row
+        .steps
+        .split_last()
+        .ok_or(CaseError::Fail("no steps".into()))?;
+    for s in setup {
+        env.step(s).map_err(CaseError::Fail)?;
+    }
+    let got = env
+        .step(&format!("?{}", last.trim_start_matches('?')))
+        .map_err(CaseError::Fail)?;
+    let ok = match want {
+        Expect::Ok => !(-4095..0).contains(&got),
+        Expect::Value(v) => got == v,
+        Expect::Error(e) => got == e.neg(),
+    };
+    let shown = Errno::from_neg(got).map_or(got.to_string(), |e| format!("{got} ({})", e.name()));
+    ensure!(ok, "`{last}` returned {shown}, expected {want:?}");
+    for s in &row.then {
+        env.step(s)
+            .map_err(|e| CaseError::Fail(format!("after the call: {e}")))?;
+    }
+    Ok(())
+}
+
+fn contract_vs_rust(functions: &[Function]) -> CaseResult {
+    for (full, args, is_unsafe) in contract::RUST {
+        let name = full.trim_start_matches("neurlang_");
+        let Some(f) = functions.iter().find(|f| f.name == *name) else {
+            fail!("neurlang_{name} is exported but has no contract row");
+        };
+        let types: Vec<String> = f
+            .args
+            .iter()
+            .map(|a| {
+                a.split_once(':')
+                    .map_or(a.as_str(), |(_, t)| t)
+                    .replace(' ', "")
+            })
+            .collect();
+        let rust: Vec<String> = args.iter().map(|t| t.replace(' ', "")).collect();
+        ensure!(
+            types == rust,
+            "{name}: table says {types:?}, Rust says {rust:?}"
+        );
+        ensure!(f.is_unsafe == *is_unsafe, "{name}: unsafe differs");
+    }
+    for f in functions {
+        ensure!(
+            contract::RUST
+                .iter()
+                .any(|(n, _, _)| n.trim_start_matches("neurlang_") == f.name),
+            "contract row {} names no exported function",
+            f.name
+        );
+    }
+    Ok(())
+}
+
+fn contract_vs_header(functions: &[Function], header: &std::path::Path) -> CaseResult {
+    let text = std::fs::read_to_string(header)
+        .map_err(|e| CaseError::Fail(format!("{}: {e}", header.display())))?;
+    let protos = contract::header_prototypes(&text);
+    ensure!(
+        protos.len() == functions.len(),
+        "header declares {} functions, table {}",
+        protos.len(),
+        functions.len()
+    );
+    for f in functions {
+        let Some((_, c)) = protos.iter().find(|(n, _)| *n == f.name) else {
+            fail!("neurlang_{} is missing from neurlang.h", f.name);
+        };
+        let want: Vec<&str> = f
+            .args
+            .iter()
+            .map(|a| {
+                contract::c_type(a.split_once(':').map_or(a.as_str(), |(_, t)| t)).unwrap_or("?")
+            })
+            .collect();
+        ensure!(
+            *c == want,
+            "neurlang_{}: header {c:?}, table {want:?}",
+            f.name
+        );
+    }
+    Ok(())
+}
+
+fn coverage(functions: &[Function], rows: &[Row]) -> CaseResult {
+    for f in functions {
+        let mine: Vec<Expect> = rows
+            .iter()
+            .filter(|r| r.function == f.name)
+            .filter_map(|r| expect(&r.expect).ok())
+            .collect();
+        ensure!(
+            mine.iter().any(|e| !matches!(e, Expect::Error(_))),
+            "{} has no success row ({})",
+            f.name,
+            f.returns
+        );
+        for code in f.errors.keys() {
+            let e = Errno::from_name(code)
+                .ok_or(CaseError::Fail(format!("{}: unknown {code}", f.name)))?;
+            ensure!(
+                mine.contains(&Expect::Error(e)),
+                "{}: no row for documented error {code}",
+                f.name
+            );
+        }
+        for e in &mine {
+            if let Expect::Error(e) = e {
+                ensure!(
+                    f.errors.contains_key(e.name()),
+                    "{}: a row expects undocumented {}",
+                    f.name,
+                    e.name()
+                );
+            }
+        }
+    }
+    Ok(())
+}

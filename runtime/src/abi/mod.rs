@@ -1,0 +1,116 @@
+//! The C ABI: every `#[unsafe(no_mangle)] extern "C" fn neurlang_*` of the runtime, and nothing
+//! else.
+//!
+//! Each function is a thin shim over a safe module acting on the process-default
+//! [`Context`](crate::ctx::Context). Conventions, for every function:
+//!
+//! - the result is a value `>= 0` or `-code`, `code` from the canonical [`Errno`] table;
+//! - a `buf: u64` argument is a capability token ([`crate::cap`]): a forged, stale or revoked
+//!   token, one shorter than `len`, or one without the permission the call needs (`WRITE` to
+//!   receive data, `READ` to send it) gives `-EFAULT` before any memory or descriptor is touched;
+//! - a `*const u8` + length pair (paths, hosts) is read by the runtime, which makes the function
+//!   `unsafe extern "C"`; a null pointer gives `-EFAULT`, a length beyond the limit
+//!   `-ENAMETOOLONG` (paths) or `-EACCES` (hosts), both without reading it;
+//! - no panic crosses the ABI: a panic inside becomes `-EIO`.
+//!
+//! The contract of every function (arguments, result, each error) is the table
+//! `conformance/cases/abi.toml`, which the conformance suite runs; `runtime/include/neurlang.h`
+//! declares them for C.
+
+#![allow(unsafe_code)] // The C ABI: `no_mangle` exports, raw pointers from C callers.
+
+mod cap;
+mod conc;
+mod io;
+mod misc;
+
+pub use cap::*;
+pub use conc::*;
+pub use io::*;
+pub use misc::*;
+
+use crate::cap::{CapPermissions, Capability};
+use crate::ctx::{Context, Handle};
+use crate::errno::Errno;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+
+/// Runs a shim body, turning its error (or a panic) into a negative code.
+fn guard<T: Into<i64>>(f: impl FnOnce() -> Result<T, Errno>) -> i64 {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(Ok(v)) => v.into(),
+        Ok(Err(e)) => e.neg(),
+        Err(_) => Errno::EIO.neg(),
+    }
+}
+
+/// Runs a shim body with the process-default context.
+fn with_ctx<T: Into<i64>>(f: impl FnOnce(&Context) -> Result<T, Errno>) -> i64 {
+    guard(|| {
+        let ctx: Arc<Context> = Context::current();
+        f(&ctx)
+    })
+}
+
+fn count(n: usize) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// A value returned through the ABI must stay non-negative to be told apart from an error.
+fn positive(v: u64) -> Result<i64, Errno> {
+    i64::try_from(v).map_err(|_| Errno::EOVERFLOW)
+}
+
+/// Validates `buf` for `len` bytes with `need` permission (nothing is touched otherwise).
+fn capability(buf: u64, len: u64, need: CapPermissions) -> Result<(Capability, usize), Errno> {
+    let cap = Capability::from_raw(buf)?;
+    let len = usize::try_from(len).map_err(|_| Errno::EFAULT)?;
+    if len > cap.length() || !cap.permissions().contains(need) {
+        return Err(Errno::EFAULT);
+    }
+    Ok((cap, len))
+}
+
+/// The bytes a call sends: `len` bytes of `buf`, which must be readable.
+fn input(buf: u64, len: u64) -> Result<Vec<u8>, Errno> {
+    let (cap, len) = capability(buf, len, CapPermissions::READ)?;
+    cap.to_vec(0, len)
+}
+
+/// Runs `f` with a scratch buffer of `len` bytes and copies what it produced into `buf`, which
+/// must be writable and long enough.
+fn output(
+    buf: u64,
+    len: u64,
+    f: impl FnOnce(&mut [u8]) -> Result<usize, Errno>,
+) -> Result<i64, Errno> {
+    let (cap, len) = capability(buf, len, CapPermissions::WRITE)?;
+    let mut scratch = vec![0u8; len];
+    let n = f(&mut scratch)?.min(len);
+    cap.write(0, &scratch[..n])?;
+    Ok(count(n))
+}
+
+/// Copies `len` bytes from a C pointer.
+///
+/// # Safety
+/// `ptr` must be null or valid for reads of `len` bytes.
+unsafe fn bytes(ptr: *const u8, len: u64, limit: usize, too_long: Errno) -> Result<Vec<u8>, Errno> {
+    let len = usize::try_from(len).map_err(|_| too_long)?;
+    if len > limit {
+        return Err(too_long);
+    }
+    if ptr.is_null() {
+        return Err(Errno::EFAULT);
+    }
+    // SAFETY: the caller guarantees `ptr` is valid for `len` bytes; it is not null (checked).
+    Ok(unsafe { std::slice::from_raw_parts(ptr, len) }.to_vec())
+}
+
+fn handle(h: u64) -> Handle {
+    Handle(h)
+}
+
+fn id(h: Handle) -> i64 {
+    positive(h.0).unwrap_or(i64::MAX)
+}
