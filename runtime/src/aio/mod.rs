@@ -1,0 +1,19 @@
+//! The async I/O runtime: event loop, reactor, executor, sockets, files and the timer wheel.
+//!
+//! The event loop is the [`polling`] crate, used portably: every registration is *oneshot* and
+//! re-armed when its readiness is consumed ([`AsyncRuntime::clear_ready`]), because edge mode is
+//! not available on Windows or on the poll(2) backend (DESIGN.md §3 corrects the spec's "epoll,
+//! edge-triggered" here). Readiness is tracked with a per-registration tick so a clear never
+//! erases an event that arrived after the caller looked. Tokens are generational: a descriptor
+//! number reused after `close` gets a new token that cannot be confused with the old one.
+
+mod timer;
+
+pub use timer::{TimerId, TimerWheel};
+
+/// Identifies a registered I/O source or a scheduled timer.
+///
+/// Inside the runtime a token is generational (an index and a generation), so a token that
+/// outlives its registration is recognised as stale instead of naming a newer one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Token(pub u64);
