@@ -29,5 +29,9 @@ mod sys;
 /// The runtime's public API, under the paths the specification uses
 /// (`neurlang::runtime::BufferPool`, `neurlang::runtime::ExtensionRegistry`, …).
 pub mod runtime {
+    pub use crate::aio::{
+        AsyncFile, AsyncRuntime, AsyncSocket, Executor, Interest, OpenOptions, Reactor, TimerWheel,
+        Token, connect_in_progress,
+    };
     pub use crate::errno::{Errno, Platform};
 }

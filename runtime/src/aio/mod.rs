@@ -7,8 +7,19 @@
 //! erases an event that arrived after the caller looked. Tokens are generational: a descriptor
 //! number reused after `close` gets a new token that cannot be confused with the old one.
 
+mod event_loop;
+mod executor;
+mod file;
+mod reactor;
+mod socket;
 mod timer;
 
+pub use crate::sys::{AsRawSource, RawSource};
+pub use event_loop::AsyncRuntime;
+pub use executor::Executor;
+pub use file::{AsyncFile, OpenOptions, POOL_THREADS, PoolOp};
+pub use reactor::{Interest, Reactor};
+pub use socket::{AsyncSocket, connect_in_progress};
 pub use timer::{TimerId, TimerWheel};
 
 /// Identifies a registered I/O source or a scheduled timer.

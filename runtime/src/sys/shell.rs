@@ -4,3 +4,50 @@
 use crate::errno::Platform;
 
 pub(crate) const HOST_PLATFORM: Option<Platform> = None;
+
+/// No pollable sources on unsupported targets.
+pub type RawSource = i32;
+
+/// Something the event loop can register (nothing can on unsupported targets).
+pub trait AsRawSource {
+    /// The raw handle.
+    fn as_raw_source(&self) -> RawSource;
+}
+
+impl AsRawSource for RawSource {
+    fn as_raw_source(&self) -> RawSource {
+        *self
+    }
+}
+
+fn enosys() -> std::io::Error {
+    std::io::Error::from_raw_os_error(38)
+}
+
+/// # Safety
+/// Never registers anything.
+pub(crate) unsafe fn add(
+    _: &polling::Poller,
+    _: RawSource,
+    _: polling::Event,
+    _: polling::PollMode,
+) -> std::io::Result<()> {
+    Err(enosys())
+}
+pub(crate) fn modify(
+    _: &polling::Poller,
+    _: RawSource,
+    _: polling::Event,
+    _: polling::PollMode,
+) -> std::io::Result<()> {
+    Err(enosys())
+}
+pub(crate) fn delete(_: &polling::Poller, _: RawSource) -> std::io::Result<()> {
+    Err(enosys())
+}
+pub(crate) fn maybe_pending(_: &polling::Poller) -> std::io::Result<bool> {
+    Ok(true)
+}
+pub(crate) fn connect_in_progress(e: &std::io::Error) -> bool {
+    e.kind() == std::io::ErrorKind::WouldBlock
+}

@@ -12,3 +12,7 @@ pub(crate) const HOST_PLATFORM: Option<Platform> = if cfg!(target_os = "linux") 
 } else {
     None
 };
+
+mod source;
+pub use source::{AsRawSource, RawSource};
+pub(crate) use source::{add, connect_in_progress, delete, maybe_pending, modify};

@@ -4,3 +4,7 @@ use crate::errno::Platform;
 
 /// Windows host errors are Win32 and WinSock codes, one number space.
 pub(crate) const HOST_PLATFORM: Option<Platform> = Some(Platform::Windows);
+
+mod source;
+pub use source::{AsRawSource, RawSource};
+pub(crate) use source::{add, connect_in_progress, delete, maybe_pending, modify};
