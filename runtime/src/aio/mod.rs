@@ -14,7 +14,7 @@ mod reactor;
 mod socket;
 mod timer;
 
-pub use crate::sys::{AsRawSource, RawSource};
+pub use crate::sys::{AsRawSource, RawSource, thread_cpu_time};
 pub use event_loop::AsyncRuntime;
 pub use executor::Executor;
 pub use file::{AsyncFile, OpenOptions, POOL_THREADS, PoolOp};
@@ -28,3 +28,6 @@ pub use timer::{TimerId, TimerWheel};
 /// outlives its registration is recognised as stale instead of naming a newer one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Token(pub u64);
+
+#[cfg(test)]
+mod tests;

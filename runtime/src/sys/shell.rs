@@ -51,3 +51,8 @@ pub(crate) fn maybe_pending(_: &polling::Poller) -> std::io::Result<bool> {
 pub(crate) fn connect_in_progress(e: &std::io::Error) -> bool {
     e.kind() == std::io::ErrorKind::WouldBlock
 }
+
+/// Not reported on unsupported targets.
+pub fn thread_cpu_time() -> Option<std::time::Duration> {
+    None
+}

@@ -16,3 +16,6 @@ pub(crate) const HOST_PLATFORM: Option<Platform> = if cfg!(target_os = "linux") 
 mod source;
 pub use source::{AsRawSource, RawSource};
 pub(crate) use source::{add, connect_in_progress, delete, maybe_pending, modify};
+
+mod cputime;
+pub use cputime::thread_cpu_time;
