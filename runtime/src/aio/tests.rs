@@ -413,5 +413,8 @@ fn spec_file_example_and_errors() -> io::Result<()> {
     });
     rt.run(LONG)?;
     assert_eq!(&out.lock().unwrap()[..], b"world!");
-    std::fs::remove_dir_all(&dir)
+    drop(rt);
+    // Best effort: under Wine the directory removal can race the deferred file deletion.
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
 }
