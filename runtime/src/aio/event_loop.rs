@@ -20,6 +20,7 @@ const TIMER_BIT: u64 = 1 << 63;
 pub struct AsyncRuntime {
     reactor: Arc<Reactor>,
     events: Events,
+    raw_events: Vec<crate::sys::RawEvent>,
     timers: TimerWheel,
     timer_ids: HashMap<Token, TimerId>,
     fired: HashSet<Token>,
@@ -35,6 +36,7 @@ impl AsyncRuntime {
             executor: Executor::new(reactor.clone()),
             reactor,
             events: Events::new(),
+            raw_events: Vec::new(),
             timers: TimerWheel::new(),
             timer_ids: HashMap::new(),
             fired: HashSet::new(),
@@ -84,7 +86,9 @@ impl AsyncRuntime {
         if blocking && self.executor.set_sleeping(true) {
             wait = Some(Duration::ZERO);
         }
-        let n = self.reactor.wait(&mut self.events, wait);
+        let n = self
+            .reactor
+            .wait(&mut self.events, &mut self.raw_events, wait);
         if blocking {
             self.executor.set_sleeping(false);
         }

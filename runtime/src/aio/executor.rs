@@ -3,7 +3,7 @@
 use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
 
@@ -15,6 +15,8 @@ type Task = Pin<Box<dyn Future<Output = ()> + Send>>;
 #[derive(Debug)]
 struct Shared {
     ready: Mutex<VecDeque<usize>>,
+    /// Length of `ready`, readable without the lock (the loop checks it on every poll).
+    queued: AtomicUsize,
     /// Set while the loop blocks in the OS wait: a wake-up must then notify the poller.
     sleeping: AtomicBool,
     reactor: Arc<Reactor>,
@@ -73,6 +75,7 @@ impl Executor {
     pub fn new(reactor: Arc<Reactor>) -> Executor {
         let shared = Shared {
             ready: Mutex::new(VecDeque::new()),
+            queued: AtomicUsize::new(0),
             sleeping: AtomicBool::new(false),
             reactor,
         };
@@ -119,15 +122,13 @@ impl Executor {
     pub fn run_ready(&mut self, budget: usize) -> usize {
         let mut polled = 0;
         while polled < budget {
-            let Some(id) = self
-                .shared
-                .ready
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .pop_front()
-            else {
-                break;
+            let next = {
+                let mut ready = self.shared.ready.lock().unwrap_or_else(|e| e.into_inner());
+                let next = ready.pop_front();
+                self.shared.queued.store(ready.len(), Ordering::SeqCst);
+                next
             };
+            let Some(id) = next else { break };
             polled += 1;
             let Some((task, waker)) = self.tasks.get_mut(id).and_then(Option::as_mut) else {
                 continue; // a stale wake-up for a finished task

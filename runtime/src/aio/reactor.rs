@@ -277,32 +277,54 @@ impl Reactor {
     }
 
     /// Waits for events (polling handles `EINTR` by retrying) and records them. Returns the number
-    /// of events delivered. A zero timeout with nothing pending costs one cheap probe.
+    /// of events delivered. A zero timeout first takes the backend's fast path (one syscall on
+    /// epoll and kqueue), and polling's full `wait` (which re-arms its timer) only if needed.
     pub(crate) fn wait(
         &self,
         events: &mut Events,
+        raw: &mut Vec<sys::RawEvent>,
         timeout: Option<std::time::Duration>,
     ) -> io::Result<usize> {
-        if timeout == Some(std::time::Duration::ZERO) && !sys::maybe_pending(&self.poller)? {
-            return Ok(0);
+        let mut delivered = 0;
+        if timeout == Some(std::time::Duration::ZERO) {
+            raw.clear();
+            let full = sys::wait_now(&self.poller, raw)?;
+            if !raw.is_empty() {
+                delivered += raw.len();
+                self.deliver(raw.iter().map(|e| (e.key, e.readable, e.writable, e.error)));
+            }
+            if !full {
+                return Ok(delivered);
+            }
         }
         events.clear();
         self.poller.wait(events, timeout)?;
+        self.deliver(
+            events
+                .iter()
+                .map(|e| (e.key, e.readable, e.writable, e.is_err() == Some(true))),
+        );
+        Ok(delivered + events.len())
+    }
+
+    /// Records `(key, readable, writable, error)` events, re-arms oneshot registrations for the
+    /// interest not yet ready, and wakes the tasks waiting on them.
+    fn deliver(&self, events: impl Iterator<Item = (usize, bool, bool, bool)>) {
         let mut slab = self.slab();
         let mut wake = Vec::new();
-        for ev in events.iter() {
-            let token = Token(ev.key as u64);
+        for (key, readable, writable, error) in events {
+            let token = Token(key as u64);
             let Ok(reg) = lookup(&mut slab, token) else {
                 continue;
             }; // stale: deregistered
             let mut got = Interest::NONE;
-            if ev.readable {
+            if readable {
                 got |= Interest::READABLE;
             }
-            if ev.writable {
+            if writable {
                 got |= Interest::WRITABLE;
             }
-            if ev.is_err() == Some(true) {
+            if error {
                 got |= Interest::ERROR;
             }
             reg.ready |= got;
@@ -323,7 +345,6 @@ impl Reactor {
         }
         drop(slab);
         wake.into_iter().for_each(Waker::wake);
-        Ok(events.len())
     }
 
     /// Wakes a thread blocked in [`wait`](Self::wait) (or makes the next wait return at once).

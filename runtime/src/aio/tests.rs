@@ -418,3 +418,28 @@ fn spec_file_example_and_errors() -> io::Result<()> {
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }
+
+#[test]
+fn zero_timeout_polls_see_events_and_keep_notify_working() -> io::Result<()> {
+    let mut rt = AsyncRuntime::new()?;
+    let (mut c, s) = pair();
+    let t = rt.register_fd(&s, Interest::READABLE)?;
+    assert_eq!(rt.poll(Some(Duration::ZERO))?, 0);
+    c.write_all(b"x")?;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !rt.is_ready(t, Interest::READABLE) && Instant::now() < deadline {
+        rt.poll(Some(Duration::ZERO))?;
+    }
+    assert!(rt.is_ready(t, Interest::READABLE));
+    // A notification consumed by a zero-timeout poll must leave the notifier armed.
+    rt.reactor().notify()?;
+    rt.poll(Some(Duration::ZERO))?;
+    let reactor = rt.reactor().clone();
+    let helper = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(20));
+        reactor.notify().unwrap();
+    });
+    rt.poll(None)?; // returns only through the helper's notify
+    helper.join().unwrap();
+    rt.deregister(t)
+}

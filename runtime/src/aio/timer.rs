@@ -192,6 +192,9 @@ impl TimerWheel {
     /// How long a poll may wait before the next timer is due, rounded up to a whole millisecond so
     /// a wait of this length never wakes before the deadline. `None` if no timer is pending.
     pub fn timeout_until_next(&self) -> Option<Duration> {
+        if self.live == 0 {
+            return None; // without reading the clock
+        }
         self.timeout_until_next_from(Instant::now())
     }
 

@@ -45,7 +45,15 @@ pub(crate) fn modify(
 pub(crate) fn delete(_: &polling::Poller, _: RawSource) -> std::io::Result<()> {
     Err(enosys())
 }
-pub(crate) fn maybe_pending(_: &polling::Poller) -> std::io::Result<bool> {
+/// An event collected by a backend's zero-timeout fast path (none here).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RawEvent {
+    pub key: usize,
+    pub readable: bool,
+    pub writable: bool,
+    pub error: bool,
+}
+pub(crate) fn wait_now(_: &polling::Poller, _: &mut Vec<RawEvent>) -> std::io::Result<bool> {
     Ok(true)
 }
 pub(crate) fn connect_in_progress(e: &std::io::Error) -> bool {

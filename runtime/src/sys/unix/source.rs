@@ -57,35 +57,6 @@ pub(crate) fn delete(poller: &Poller, raw: RawSource) -> io::Result<()> {
     poller.delete(borrow(raw))
 }
 
-/// Whether a zero-timeout wait could return anything: polls the backend's own descriptor
-/// (epoll and kqueue descriptors are readable while events are pending) without consuming events.
-/// One syscall instead of the timer re-arming that polling's `wait` does on every call.
-#[cfg(not(polling_test_poll_backend))]
-pub(crate) fn maybe_pending(poller: &Poller) -> io::Result<bool> {
-    let mut pfd = libc::pollfd {
-        fd: poller.as_raw_fd(),
-        events: libc::POLLIN,
-        revents: 0,
-    };
-    loop {
-        // SAFETY: `pfd` is one valid, exclusively borrowed pollfd; nfds is 1; timeout 0.
-        let n = unsafe { libc::poll(&mut pfd, 1, 0) };
-        if n >= 0 {
-            return Ok(n > 0);
-        }
-        let e = io::Error::last_os_error();
-        if e.kind() != io::ErrorKind::Interrupted {
-            return Err(e);
-        }
-    }
-}
-
-/// The forced poll(2) backend has no descriptor of its own: always take the full path.
-#[cfg(polling_test_poll_backend)]
-pub(crate) fn maybe_pending(_poller: &Poller) -> io::Result<bool> {
-    Ok(true)
-}
-
 /// Whether `e` from a non-blocking `connect` means "in progress" (`EINPROGRESS` here).
 pub(crate) fn connect_in_progress(e: &io::Error) -> bool {
     e.raw_os_error() == Some(libc::EINPROGRESS) || e.kind() == io::ErrorKind::WouldBlock

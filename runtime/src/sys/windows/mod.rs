@@ -7,7 +7,7 @@ pub(crate) const HOST_PLATFORM: Option<Platform> = Some(Platform::Windows);
 
 mod source;
 pub use source::{AsRawSource, RawSource};
-pub(crate) use source::{add, connect_in_progress, delete, maybe_pending, modify};
+pub(crate) use source::{RawEvent, add, connect_in_progress, delete, modify, wait_now};
 
 mod cputime;
 pub use cputime::thread_cpu_time;

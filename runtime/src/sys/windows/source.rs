@@ -57,8 +57,17 @@ pub(crate) fn delete(poller: &Poller, raw: RawSource) -> io::Result<()> {
     poller.delete(borrow(raw))
 }
 
-/// IOCP has no cheap "anything pending?" probe: always take the full path.
-pub(crate) fn maybe_pending(_poller: &Poller) -> io::Result<bool> {
+/// An event collected by a backend's zero-timeout fast path (none on IOCP).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RawEvent {
+    pub key: usize,
+    pub readable: bool,
+    pub writable: bool,
+    pub error: bool,
+}
+
+/// IOCP has no cheap "anything pending?" probe: always take polling's full `wait`.
+pub(crate) fn wait_now(_poller: &Poller, _out: &mut Vec<RawEvent>) -> io::Result<bool> {
     Ok(true)
 }
 
