@@ -443,3 +443,14 @@ fn zero_timeout_polls_see_events_and_keep_notify_working() -> io::Result<()> {
     helper.join().unwrap();
     rt.deregister(t)
 }
+
+#[test]
+fn backend_mode_matches_the_build() {
+    let reactor = Reactor::new().unwrap();
+    if cfg!(polling_test_poll_backend) || cfg!(windows) {
+        assert!(
+            !reactor.is_edge(),
+            "poll(2) and IOCP backends have no edge mode"
+        );
+    }
+}
