@@ -2,6 +2,7 @@
 
 use crate::{Case, Ctx};
 
+mod aio;
 mod errno;
 
 /// Builds an area's cases from its tables.
@@ -10,4 +11,4 @@ pub type AreaFn = fn(&Ctx) -> Result<Vec<Case>, String>;
 /// Every area, in report order. Every area must produce the same case names on every platform
 /// (inapplicable cases are skipped with a reason, not left out), so that the inventory snapshot
 /// and the cross-platform matrix line up.
-pub static ALL: &[(&str, AreaFn)] = &[("errno", errno::cases)];
+pub static ALL: &[(&str, AreaFn)] = &[("errno", errno::cases), ("aio", aio::cases)];

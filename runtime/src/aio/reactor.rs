@@ -347,7 +347,8 @@ impl Reactor {
         wake.into_iter().for_each(Waker::wake);
     }
 
-    /// Wakes a thread blocked in [`wait`](Self::wait) (or makes the next wait return at once).
+    /// Wakes a thread blocked in the OS wait of [`AsyncRuntime::poll`](super::AsyncRuntime::poll)
+    /// (or makes the next wait return at once).
     pub fn notify(&self) -> io::Result<()> {
         self.poller.notify()
     }
