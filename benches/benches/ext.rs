@@ -9,7 +9,7 @@ use std::sync::Arc;
 use aes_gcm::aead::{AeadInPlace, KeyInit};
 use aes_gcm::{Aes256Gcm, Nonce};
 use criterion::{Criterion, criterion_group, criterion_main};
-use neurlang::runtime::{CapPermissions, ExtCategory, ExtensionRegistry, Token};
+use neurlang::runtime::{CapPermissions, CapToken as Token, ExtCategory, ExtensionRegistry};
 use sha2::{Digest, Sha256};
 
 fn trivial(args: &[u64], _: &mut [u64]) -> Result<u64, neurlang::runtime::ExtError> {

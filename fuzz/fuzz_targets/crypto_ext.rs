@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
-use neurlang::runtime::{CapPermissions, Capability, ExtError, ExtensionRegistry, Token};
+use neurlang::runtime::{CapPermissions, Capability, ExtError, ExtensionRegistry, CapToken as Token};
 
 #[derive(Arbitrary, Debug)]
 struct Input {

@@ -4,7 +4,7 @@
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
-use neurlang::runtime::{CapPermissions, Capability, ExtError, SafeBuffer, Token};
+use neurlang::runtime::{CapPermissions, Capability, ExtError, SafeBuffer, CapToken as Token};
 
 #[derive(Arbitrary, Debug)]
 enum Op {

@@ -26,6 +26,7 @@ pub mod abi;
 pub mod cap;
 pub mod chan;
 pub mod ctx;
+pub mod aio;
 pub mod errno;
 pub mod ext;
 pub mod fs;
@@ -40,8 +41,14 @@ pub mod time;
 /// The runtime's public API, under the paths the specification uses
 /// (`neurlang::runtime::BufferPool`, `neurlang::runtime::ExtensionRegistry`, …).
 pub mod runtime {
-    pub use crate::cap::{CapPermissions, Capability, Token};
+    /// The capability token of [`crate::cap`] (the spec's `Token` is the async I/O one).
+    pub use crate::cap::Token as CapToken;
+    pub use crate::cap::{CapPermissions, Capability};
     pub use crate::ctx::{Context, Handle};
+    pub use crate::aio::{
+        AsyncFile, AsyncRuntime, AsyncSocket, Executor, Interest, OpenOptions, Reactor, TimerWheel,
+        Token, connect_in_progress,
+    };
     pub use crate::errno::{Errno, Platform};
     pub use crate::ext::{
         ExtCategory, ExtError, ExtFn, ExtId, ExtInfo, ExtensionRegistry, SafeBuffer,

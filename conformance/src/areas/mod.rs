@@ -3,6 +3,7 @@
 use crate::{Case, Ctx};
 
 mod abi;
+mod aio;
 mod errno;
 mod ext;
 
@@ -16,4 +17,5 @@ pub static ALL: &[(&str, AreaFn)] = &[
     ("errno", errno::cases),
     ("abi", abi::cases),
     ("ext", ext::cases),
+    ("aio", aio::cases),
 ];

@@ -9,7 +9,7 @@
 //! [`Errno::EFAULT`] and no memory is ever touched through it.
 //!
 //! ```
-//! use neurlang::runtime::{CapPermissions, Capability, Errno, Token};
+//! use neurlang::runtime::{CapPermissions, Capability, Errno, CapToken as Token};
 //!
 //! let tok = Token::new_owned(vec![0u8; 16].into_boxed_slice(), CapPermissions::READ | CapPermissions::WRITE)?;
 //! let ro = tok.restrict(CapPermissions::READ)?;          // only shrinks

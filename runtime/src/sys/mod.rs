@@ -10,14 +10,14 @@
 #[cfg(unix)]
 mod unix;
 #[cfg(unix)]
-pub(crate) use unix::*;
+pub use unix::*;
 
 #[cfg(windows)]
 mod windows;
 #[cfg(windows)]
-pub(crate) use windows::*;
+pub use windows::*;
 
 #[cfg(not(any(unix, windows)))]
 mod shell;
 #[cfg(not(any(unix, windows)))]
-pub(crate) use shell::*;
+pub use shell::*;

@@ -24,3 +24,63 @@ pub(crate) fn unlink_beneath(
 
 /// Nothing to set.
 pub(crate) fn no_follow(_options: &mut std::fs::OpenOptions) {}
+
+/// No pollable sources on unsupported targets.
+pub type RawSource = i32;
+
+/// Something the event loop can register (nothing can on unsupported targets).
+pub trait AsRawSource {
+    /// The raw handle.
+    fn as_raw_source(&self) -> RawSource;
+}
+
+impl AsRawSource for RawSource {
+    fn as_raw_source(&self) -> RawSource {
+        *self
+    }
+}
+
+fn enosys() -> std::io::Error {
+    std::io::Error::from_raw_os_error(38)
+}
+
+/// # Safety
+/// Never registers anything.
+pub(crate) unsafe fn add(
+    _: &polling::Poller,
+    _: RawSource,
+    _: polling::Event,
+    _: polling::PollMode,
+) -> std::io::Result<()> {
+    Err(enosys())
+}
+pub(crate) fn modify(
+    _: &polling::Poller,
+    _: RawSource,
+    _: polling::Event,
+    _: polling::PollMode,
+) -> std::io::Result<()> {
+    Err(enosys())
+}
+pub(crate) fn delete(_: &polling::Poller, _: RawSource) -> std::io::Result<()> {
+    Err(enosys())
+}
+/// An event collected by a backend's zero-timeout fast path (none here).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RawEvent {
+    pub key: usize,
+    pub readable: bool,
+    pub writable: bool,
+    pub error: bool,
+}
+pub(crate) fn wait_now(_: &polling::Poller, _: &mut Vec<RawEvent>) -> std::io::Result<bool> {
+    Ok(true)
+}
+pub(crate) fn connect_in_progress(e: &std::io::Error) -> bool {
+    e.kind() == std::io::ErrorKind::WouldBlock
+}
+
+/// Not reported on unsupported targets.
+pub fn thread_cpu_time() -> Option<std::time::Duration> {
+    None
+}

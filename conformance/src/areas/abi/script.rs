@@ -13,7 +13,9 @@
 #![allow(unsafe_code)] // Calls the C ABI, which takes raw pointers.
 
 use neurlang::abi::*;
-use neurlang::runtime::{CapPermissions, Capability, Context, Errno, IOPermissions, Token};
+use neurlang::runtime::{
+    CapPermissions, CapToken as Token, Capability, Context, Errno, IOPermissions,
+};
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::PathBuf;

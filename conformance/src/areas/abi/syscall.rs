@@ -74,7 +74,7 @@ mod linux {
 
     use super::super::script::{call, permissions};
     use crate::{CaseError, CaseResult, Scratch, ensure_eq};
-    use neurlang::runtime::{CapPermissions, Context, Errno, Token};
+    use neurlang::runtime::{CapPermissions, CapToken as Token, Context, Errno};
     use std::sync::Arc;
 
     /// The marker errno the filter returns: EMLINK, which none of the probed calls reports.

@@ -8,7 +8,9 @@ mod wycheproof;
 use std::sync::OnceLock;
 
 use crate::{Case, CaseError, CaseResult, Ctx, ensure, ensure_eq, fail};
-use neurlang::runtime::{CapPermissions, Capability, ExtError, ExtensionRegistry, Token};
+use neurlang::runtime::{
+    CapPermissions, CapToken as Token, Capability, ExtError, ExtensionRegistry,
+};
 use serde::Deserialize;
 
 #[derive(Debug, Deserialize)]

@@ -27,3 +27,80 @@ pub(crate) const HOST_PLATFORM: Option<Platform> = if cfg!(target_os = "linux") 
 } else {
     None
 };
+
+mod source;
+pub use source::{AsRawSource, RawSource};
+pub(crate) use source::{add, connect_in_progress, delete, modify};
+
+/// An event collected by a backend's zero-timeout fast path (`wait_now`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RawEvent {
+    pub key: usize,
+    pub readable: bool,
+    pub writable: bool,
+    pub error: bool,
+}
+
+#[cfg(all(
+    any(target_os = "linux", target_os = "android"),
+    not(polling_test_poll_backend)
+))]
+mod epoll;
+#[cfg(all(
+    any(target_os = "linux", target_os = "android"),
+    not(polling_test_poll_backend)
+))]
+pub(crate) use epoll::wait_now;
+
+#[cfg(all(
+    any(
+        target_vendor = "apple",
+        target_os = "freebsd",
+        target_os = "netbsd",
+        target_os = "openbsd",
+        target_os = "dragonfly"
+    ),
+    not(polling_test_poll_backend)
+))]
+mod probe;
+#[cfg(all(
+    any(
+        target_vendor = "apple",
+        target_os = "freebsd",
+        target_os = "netbsd",
+        target_os = "openbsd",
+        target_os = "dragonfly"
+    ),
+    not(polling_test_poll_backend)
+))]
+pub(crate) use probe::wait_now;
+
+#[cfg(not(all(
+    any(
+        target_os = "linux",
+        target_os = "android",
+        target_vendor = "apple",
+        target_os = "freebsd",
+        target_os = "netbsd",
+        target_os = "openbsd",
+        target_os = "dragonfly"
+    ),
+    not(polling_test_poll_backend)
+)))]
+mod fullwait;
+#[cfg(not(all(
+    any(
+        target_os = "linux",
+        target_os = "android",
+        target_vendor = "apple",
+        target_os = "freebsd",
+        target_os = "netbsd",
+        target_os = "openbsd",
+        target_os = "dragonfly"
+    ),
+    not(polling_test_poll_backend)
+)))]
+pub(crate) use fullwait::wait_now;
+
+mod cputime;
+pub use cputime::thread_cpu_time;

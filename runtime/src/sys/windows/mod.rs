@@ -11,3 +11,9 @@ pub(crate) const HOST_PLATFORM: Option<Platform> = Some(Platform::Windows);
 /// Windows `CreateFileW` opens a reparse point's target; the fallback check canonicalises it
 /// first, so nothing more is set here.
 pub(crate) fn no_follow(_options: &mut std::fs::OpenOptions) {}
+mod source;
+pub use source::{AsRawSource, RawSource};
+pub(crate) use source::{RawEvent, add, connect_in_progress, delete, modify, wait_now};
+
+mod cputime;
+pub use cputime::thread_cpu_time;

@@ -1,0 +1,173 @@
+//! [`AsyncRuntime`]: the reactor, the timer wheel and the executor driven by one loop.
+
+use std::collections::{HashMap, HashSet};
+use std::future::Future;
+use std::io;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use polling::Events;
+
+use super::{Executor, Interest, Reactor, TimerId, TimerWheel, Token};
+use crate::sys::AsRawSource;
+
+/// Timer tokens carry this bit; I/O tokens never do.
+const TIMER_BIT: u64 = 1 << 63;
+
+/// The async I/O runtime: registrations, timers and tasks, driven by [`poll`](Self::poll) or
+/// [`run`](Self::run). See the [module documentation](super) for the portability choices.
+#[derive(Debug)]
+pub struct AsyncRuntime {
+    reactor: Arc<Reactor>,
+    events: Events,
+    raw_events: Vec<crate::sys::RawEvent>,
+    timers: TimerWheel,
+    timer_ids: HashMap<Token, TimerId>,
+    fired: HashSet<Token>,
+    next_timer: u64,
+    executor: Executor,
+}
+
+impl AsyncRuntime {
+    /// A runtime on a new OS poller.
+    pub fn new() -> io::Result<AsyncRuntime> {
+        let reactor = Arc::new(Reactor::new()?);
+        Ok(AsyncRuntime {
+            executor: Executor::new(reactor.clone()),
+            reactor,
+            events: Events::new(),
+            raw_events: Vec::new(),
+            timers: TimerWheel::new(),
+            timer_ids: HashMap::new(),
+            fired: HashSet::new(),
+            next_timer: 0,
+        })
+    }
+
+    /// The reactor, shareable with other threads (to register or modify while this runtime
+    /// polls) and with futures (for [`Reactor::poll_ready`]).
+    pub fn reactor(&self) -> &Arc<Reactor> {
+        &self.reactor
+    }
+
+    /// Registers a raw descriptor (Unix) or socket (Windows) for `interest`. It must be
+    /// [`deregister`](Self::deregister)ed before it is closed. Tokens are generational: after a
+    /// descriptor number is closed and reused, the old token stays stale.
+    pub fn register_fd(
+        &mut self,
+        source: impl AsRawSource,
+        interest: Interest,
+    ) -> io::Result<Token> {
+        self.reactor.register(source, interest)
+    }
+
+    /// Changes the interest of a registration.
+    pub fn modify(&mut self, token: Token, interest: Interest) -> io::Result<()> {
+        self.reactor.modify(token, interest)
+    }
+
+    /// Removes a registration (before the descriptor is closed).
+    pub fn deregister(&mut self, token: Token) -> io::Result<()> {
+        self.reactor.deregister(token)
+    }
+
+    /// Waits up to `timeout` (`None`: until something happens) for I/O events, shortened to the
+    /// next timer (rounded up so timers never fire early), then collects expired timers.
+    /// Returns the number of I/O events. Interrupted waits (`EINTR`) are retried.
+    pub fn poll(&mut self, timeout: Option<Duration>) -> io::Result<usize> {
+        let mut wait = match (timeout, self.timers.timeout_until_next()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        if self.executor.has_ready() {
+            wait = Some(Duration::ZERO);
+        }
+        let blocking = wait != Some(Duration::ZERO);
+        if blocking && self.executor.set_sleeping(true) {
+            wait = Some(Duration::ZERO);
+        }
+        let n = self
+            .reactor
+            .wait(&mut self.events, &mut self.raw_events, wait);
+        if blocking {
+            self.executor.set_sleeping(false);
+        }
+        if !self.timers.is_empty() {
+            self.timers.advance(Instant::now());
+            for token in self.timers.expired_timers() {
+                self.timer_ids.remove(&token);
+                self.fired.insert(token);
+            }
+        }
+        n
+    }
+
+    /// Whether `token` is ready for `interest` (an I/O token), or has expired (a timer token).
+    pub fn is_ready(&self, token: Token, interest: Interest) -> bool {
+        if token.0 & TIMER_BIT != 0 {
+            return self.fired.contains(&token);
+        }
+        self.reactor.is_ready(token, interest)
+    }
+
+    /// Clears readiness observed by [`is_ready`](Self::is_ready) (call it when an operation
+    /// returned `WouldBlock`) and re-arms the registration; readiness that arrived since the
+    /// observation is kept. For a timer token, forgets that it expired.
+    pub fn clear_ready(&mut self, token: Token, interest: Interest) {
+        if token.0 & TIMER_BIT != 0 {
+            self.fired.remove(&token);
+        } else {
+            self.reactor.clear_ready(token, interest);
+        }
+    }
+
+    /// Schedules a timer expiring `after` from now; its token becomes ready then.
+    pub fn schedule_timer(&mut self, after: Duration) -> Token {
+        let token = Token(TIMER_BIT | self.next_timer);
+        self.next_timer += 1;
+        let id = self.timers.insert_after(token, after);
+        self.timer_ids.insert(token, id);
+        token
+    }
+
+    /// Cancels a pending timer; returns `false` if it already expired or was cancelled.
+    pub fn cancel_timer(&mut self, token: Token) -> bool {
+        self.timer_ids
+            .remove(&token)
+            .is_some_and(|id| self.timers.cancel(id))
+    }
+
+    /// Drains the tokens of the timers that expired and were not yet cleared.
+    pub fn expired_timers(&mut self) -> Vec<Token> {
+        self.fired.drain().collect()
+    }
+
+    /// Adds a task to the executor.
+    pub fn spawn(&mut self, future: impl Future<Output = ()> + Send + 'static) {
+        self.executor.spawn(future);
+    }
+
+    /// Runs the loop: woken tasks (at most [`Executor::BUDGET`] polls a turn), then I/O and
+    /// timers. Returns when `timeout` has elapsed, or earlier once no task is left and no timer
+    /// is pending (with `None`, only then).
+    pub fn run(&mut self, timeout: Option<Duration>) -> io::Result<()> {
+        let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
+        loop {
+            self.executor.run_ready(Executor::BUDGET);
+            if self.executor.live() == 0 && self.timers.is_empty() {
+                return Ok(());
+            }
+            let left = match deadline {
+                Some(d) => {
+                    let now = Instant::now();
+                    if now >= d {
+                        return Ok(());
+                    }
+                    Some(d - now)
+                }
+                None => None,
+            };
+            self.poll(left)?;
+        }
+    }
+}
