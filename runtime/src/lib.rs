@@ -23,10 +23,15 @@
 #![warn(missing_docs)]
 
 pub mod errno;
+pub mod pool;
 mod sys;
 
 /// The runtime's public API, under the paths the specification uses
 /// (`neurlang::runtime::BufferPool`, `neurlang::runtime::ExtensionRegistry`, …).
 pub mod runtime {
     pub use crate::errno::{Errno, Platform};
+    pub use crate::pool::{
+        Backend, BufferPool, Code, DEFAULT_BUFFER_SIZE, ExecutableBuffer, ExternFn, PoolConfig,
+        PoolError, PoolStats,
+    };
 }

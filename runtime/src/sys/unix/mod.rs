@@ -1,5 +1,13 @@
 //! Unix backends (Linux, macOS, FreeBSD).
 
+mod cache;
+mod memfd;
+mod mmap;
+
+pub(crate) use cache::*;
+pub(crate) use memfd::*;
+pub(crate) use mmap::*;
+
 use crate::errno::Platform;
 
 /// Which column of the errno table this Unix's host numbers are in.
