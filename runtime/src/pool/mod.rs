@@ -27,7 +27,10 @@
 //!   `mprotect` toggling as a fallback (two system calls per write). Plain RWX memory is used
 //!   only when asked for ([`PoolConfig::backend`]); hardened systems (Linux `PR_SET_MDWE`,
 //!   SELinux `deny_execmem`, PaX) refuse it. With no working backend, [`BufferPool::new`]
-//!   still returns a pool whose [`acquire`](BufferPool::acquire) reports why.
+//!   still returns a pool whose [`acquire`](BufferPool::acquire) reports why. The dual
+//!   mapping is accepted only after a self-test that rewrites and runs code through it (under
+//!   qemu-user, code rewritten through the second view keeps running stale, so there the pool
+//!   falls back to `mprotect`).
 //! - **Writes are all-or-error.** [`ExecutableBuffer::write`] returns an error and writes
 //!   nothing when the bytes do not fit; the specification returns a short count, and a partial
 //!   function is a crash waiting to happen.
@@ -44,6 +47,7 @@
 
 mod arch;
 mod buffer;
+mod probe;
 mod region;
 
 pub use buffer::{Code, ExecutableBuffer, ExternFn};
@@ -369,6 +373,9 @@ impl Inner {
             let stride = stride(backend, config.slot_size)?;
             let len = region_len(config.slots, stride)?;
             match Region::new(backend, len) {
+                Ok(region) if backend == Backend::DualMap && !probe::coherent(&region) => {
+                    tried.push((backend, Errno::EOPNOTSUPP));
+                }
                 Ok(region) => {
                     let regions: Box<[OnceLock<Region>]> = (0..max.div_ceil(config.slots))
                         .map(|_| OnceLock::new())
