@@ -27,6 +27,7 @@ unsafe impl Send for ExecutableBuffer<'_> {}
 unsafe impl Sync for ExecutableBuffer<'_> {}
 
 impl<'pool> ExecutableBuffer<'pool> {
+    #[inline]
     pub(super) fn new(
         pool: &'pool Inner,
         region: &'pool Region,
@@ -131,8 +132,11 @@ impl<'pool> ExecutableBuffer<'pool> {
 }
 
 impl Drop for ExecutableBuffer<'_> {
+    #[inline]
     fn drop(&mut self) {
-        self.poison();
+        if self.dirty != 0 {
+            self.poison();
+        }
         if self.dirty == 0 {
             // Cannot fail: the queue has room for every slot and this index is not in it.
             let _ = self.pool.free.push(self.index);

@@ -297,6 +297,7 @@ impl BufferPool {
     }
 
     /// Takes a free buffer (lock-free, no system call unless the pool grows).
+    #[inline]
     pub fn acquire(&self) -> Result<ExecutableBuffer<'_>, PoolError> {
         let inner = self.state.as_ref().map_err(Clone::clone)?;
         let index = match inner.free.pop() {

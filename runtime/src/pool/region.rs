@@ -87,6 +87,7 @@ impl Region {
     }
 
     /// The writable and executable addresses of the byte at `offset`.
+    #[inline]
     pub(crate) fn at(&self, offset: usize) -> (NonNull<u8>, NonNull<u8>) {
         debug_assert!(offset < self.len);
         // SAFETY: `offset` is inside the region (callers compute it from a slot index).
