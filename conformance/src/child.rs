@@ -14,7 +14,21 @@ pub const CHILD_ENV: &str = "NEURLANG_CONFORMANCE_CHILD";
 pub type Scenario = fn() -> i32;
 
 /// Every scenario, by name. Areas add theirs here.
-pub static SCENARIOS: &[(&str, Scenario)] = &[("meta.exit_code_42", || 42)];
+pub static SCENARIOS: &[(&str, Scenario)] = &[
+    ("meta.exit_code_42", || 42),
+    (
+        "pool.released_slot_traps",
+        crate::areas::pool::child::released_slot_traps,
+    ),
+    (
+        "pool.hardened_mdwe",
+        crate::areas::pool::child::hardened_mdwe,
+    ),
+    (
+        "pool.hot_path_no_syscall",
+        crate::areas::pool::child::hot_path_no_syscall,
+    ),
+];
 
 /// If this process was started as a child, runs the scenario and exits.
 pub fn run_if_child() {

@@ -34,6 +34,7 @@ pub mod io;
 pub mod net;
 pub mod perm;
 pub mod rand;
+pub mod pool;
 mod sys;
 pub mod task;
 pub mod time;
@@ -54,4 +55,8 @@ pub mod runtime {
         ExtCategory, ExtError, ExtFn, ExtId, ExtInfo, ExtensionRegistry, SafeBuffer,
     };
     pub use crate::perm::{IOPermissions, NetOp, OpenMode};
+    pub use crate::pool::{
+        Backend, BufferPool, Code, DEFAULT_BUFFER_SIZE, ExecutableBuffer, ExternFn, PoolConfig,
+        PoolError, PoolStats,
+    };
 }

@@ -6,6 +6,7 @@ mod abi;
 mod aio;
 mod errno;
 mod ext;
+pub(crate) mod pool;
 
 /// Builds an area's cases from its tables.
 pub type AreaFn = fn(&Ctx) -> Result<Vec<Case>, String>;
@@ -17,5 +18,6 @@ pub static ALL: &[(&str, AreaFn)] = &[
     ("errno", errno::cases),
     ("abi", abi::cases),
     ("ext", ext::cases),
+    ("pool", pool::cases),
     ("aio", aio::cases),
 ];

@@ -6,6 +6,11 @@
 //!
 //! - `HOST_PLATFORM`: the [`Platform`](crate::errno::Platform) whose host error numbers the
 //!   errno table maps for this build, if any.
+//! - for the executable pool: `page_size()`; `Prot`; `Mapping::anonymous(len, prot)` (one view
+//!   between guard pages, `ptr()`); `unsafe fn protect(ptr, len, prot)`; `dual_map(len)` giving
+//!   a `DualMapping` with `rw()` and `rx()` views of the same pages; `map_jit(len)` (macOS
+//!   arm64) with `jit_write_enable(bool)`; `flush_icache(rw, rx, len)` after code changes.
+//!   A mechanism a target lacks reports an error (`ENOSYS` or `Unsupported`), never panics.
 
 #[cfg(unix)]
 mod unix;

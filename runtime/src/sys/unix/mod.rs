@@ -1,6 +1,13 @@
 //! Unix backends (Linux, macOS, FreeBSD).
 
 #![allow(unsafe_code)] // System calls through libc; each block has its SAFETY comment.
+mod cache;
+mod memfd;
+mod mmap;
+
+pub(crate) use cache::*;
+pub(crate) use memfd::*;
+pub(crate) use mmap::*;
 
 use crate::errno::Platform;
 

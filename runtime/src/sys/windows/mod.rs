@@ -1,5 +1,11 @@
 //! Windows backends (Win32, WinSock).
 
+mod section;
+mod virtual_alloc;
+
+pub(crate) use section::*;
+pub(crate) use virtual_alloc::*;
+
 use crate::errno::Platform;
 
 mod beneath_none;

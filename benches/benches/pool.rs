@@ -1,0 +1,142 @@
+//! The executable buffer pool against its baselines, in one criterion group so the ratios come
+//! from one run:
+//!
+//! - `acquire_release` vs `bare_arrayqueue_pop_push` (the free list alone): target within 2x;
+//! - `acquire_write16_call_release` vs `traditional_jit` (mmap RW, write, mprotect RX, call,
+//!   munmap; Unix): target at least 100x faster;
+//! - `acquire_release_2_threads`: the same as the first, with a second thread hammering the pool.
+//!
+//! `cargo bench -p neurlang-benches --bench pool -- --warm-up-time 1 --measurement-time 3`
+//!
+//! Measured 2026-11-23 on the project machine (2 cores, x86_64, load average 8-10 from other
+//! builds, so absolute figures are inflated; two runs, backend dual-map):
+//!
+//! | bench | run 1 | run 2 |
+//! |---|---|---|
+//! | acquire_release | 33.1 ns | 44.6 ns |
+//! | bare_arrayqueue_pop_push | 19.1 ns | 23.5 ns |
+//! | acquire_write16_call_release | 519 ns | 550 ns |
+//! | traditional_jit | 8.55 µs | 7.80 µs |
+//! | acquire_release_2_threads | 145 ns | 132 ns |
+//!
+//! acquire+release is 1.7-1.9x the bare queue (target 2x) and far below the spec's ~200 ns.
+//! acquire+write+call+release is only 14-16x faster than the traditional path (target 100x):
+//! almost all of it is the processor's self-modifying-code handling when a slot that just ran
+//! is poisoned and rewritten: with the RWX backend (one address, no second view) the same cycle
+//! costs the same (~1.3 µs under heavier load), while the call alone is 1.1 ns.
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use crossbeam_queue::ArrayQueue;
+use neurlang::runtime::BufferPool;
+use std::hint::black_box;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+/// 16 bytes: padding no-ops, then `return 42` (C ABI).
+fn code16() -> Option<[u8; 16]> {
+    let mut c = [0u8; 16];
+    if cfg!(target_arch = "x86_64") {
+        c[..10].fill(0x90); // nop
+        c[10..].copy_from_slice(&[0xB8, 42, 0, 0, 0, 0xC3]); // mov eax, 42; ret
+    } else if cfg!(target_arch = "aarch64") {
+        let words = [0xd503_201fu32, 0xd503_201f, 0x5280_0540, 0xd65f_03c0]; // nop nop movz ret
+        for (i, w) in words.iter().enumerate() {
+            c[i * 4..i * 4 + 4].copy_from_slice(&w.to_le_bytes());
+        }
+    } else {
+        return None;
+    }
+    Some(c)
+}
+
+fn pool(c: &mut Criterion) {
+    let pool = BufferPool::new(64);
+    let backend = pool.backend().map_or("none", |b| b.name());
+    let mut g = c.benchmark_group(format!("pool[{backend}]"));
+
+    g.bench_function("acquire_release", |b| {
+        b.iter(|| drop(black_box(pool.acquire().unwrap())))
+    });
+
+    let q = ArrayQueue::new(64);
+    for i in 0..64u32 {
+        q.push(i).unwrap();
+    }
+    g.bench_function("bare_arrayqueue_pop_push", |b| {
+        b.iter(|| {
+            let i = black_box(q.pop().unwrap());
+            q.push(i).unwrap();
+        })
+    });
+
+    if let Some(code) = code16() {
+        g.bench_function("acquire_write16_call_release", |b| {
+            b.iter(|| {
+                let mut buf = pool.acquire().unwrap();
+                buf.write(black_box(&code)).unwrap();
+                // SAFETY: `code` is `extern "C" fn() -> i32` for this architecture.
+                let f = unsafe { buf.as_fn::<extern "C" fn() -> i32>() }.unwrap();
+                black_box(f.call())
+            })
+        });
+        #[cfg(unix)]
+        g.bench_function("traditional_jit", |b| {
+            b.iter(|| black_box(traditional::run(&code)))
+        });
+    }
+
+    g.bench_function("acquire_release_2_threads", |b| {
+        b.iter_custom(|iters| {
+            let stop = AtomicBool::new(false);
+            std::thread::scope(|s| {
+                s.spawn(|| {
+                    while !stop.load(Ordering::Relaxed) {
+                        drop(black_box(pool.acquire().unwrap()));
+                    }
+                });
+                let start = Instant::now();
+                for _ in 0..iters {
+                    drop(black_box(pool.acquire().unwrap()));
+                }
+                let t: Duration = start.elapsed();
+                stop.store(true, Ordering::Relaxed);
+                t
+            })
+        })
+    });
+    g.finish();
+}
+
+#[cfg(unix)]
+mod traditional {
+    /// The per-compilation path the specification compares against.
+    pub fn run(code: &[u8]) -> i32 {
+        let len = 4096;
+        // SAFETY: a fresh anonymous mapping at an address the kernel chooses.
+        let p = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        };
+        assert_ne!(p, libc::MAP_FAILED);
+        // SAFETY: `code` (16 bytes) fits in the fresh writable page.
+        unsafe { std::ptr::copy_nonoverlapping(code.as_ptr(), p.cast::<u8>(), code.len()) };
+        // SAFETY: the page is ours.
+        let rc = unsafe { libc::mprotect(p, len, libc::PROT_READ | libc::PROT_EXEC) };
+        assert_eq!(rc, 0);
+        // SAFETY: the page now holds `extern "C" fn() -> i32` for this architecture.
+        let f: extern "C" fn() -> i32 = unsafe { std::mem::transmute(p) };
+        let r = f();
+        // SAFETY: unmaps our own page; `f` is not used again.
+        unsafe { libc::munmap(p, len) };
+        r
+    }
+}
+
+criterion_group!(benches, pool);
+criterion_main!(benches);

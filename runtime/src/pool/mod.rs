@@ -1,0 +1,483 @@
+//! # The executable buffer pool
+//!
+//! Pre-mapped slots of executable memory, handed out and taken back without a system call:
+//!
+//! ```
+//! use neurlang::runtime::BufferPool;
+//!
+//! let pool = BufferPool::new(64);
+//! let mut buffer = pool.acquire().expect("pool exhausted");
+//! # #[cfg(all(target_arch = "x86_64", not(miri)))] {
+//! # let machine_code: &[u8] = &[0xB8, 42, 0, 0, 0, 0xC3]; // mov eax, 42; ret
+//! buffer.write(machine_code).expect("fits");
+//! // SAFETY: the bytes are a complete function with this signature.
+//! let code = unsafe { buffer.as_fn::<extern "C" fn() -> i32>() }.expect("executable");
+//! assert_eq!(code.call(), 42);
+//! # }
+//! drop(buffer); // released: the written bytes are poisoned, the slot goes back
+//! println!("In use: {}/{}", pool.in_use(), pool.capacity());
+//! ```
+//!
+//! ## Where this differs from the specification
+//!
+//! - **No RWX by default.** The pool probes, at start-up, for a backend the system allows and
+//!   reports it ([`BufferPool::backend`]): a dual mapping (the same pages mapped once
+//!   read-write and once read-execute: `memfd` on Linux and FreeBSD, a section with two views
+//!   on Windows) where it works; `MAP_JIT` with per-thread write toggling on macOS arm64;
+//!   `mprotect` toggling as a fallback (two system calls per write). Plain RWX memory is used
+//!   only when asked for ([`PoolConfig::backend`]); hardened systems (Linux `PR_SET_MDWE`,
+//!   SELinux `deny_execmem`, PaX) refuse it. With no working backend, [`BufferPool::new`]
+//!   still returns a pool whose [`acquire`](BufferPool::acquire) reports why. The dual
+//!   mapping is accepted only after a self-test that rewrites and runs code through it (under
+//!   qemu-user, code rewritten through the second view keeps running stale, so there the pool
+//!   falls back to `mprotect`).
+//! - **Writes are all-or-error.** [`ExecutableBuffer::write`] returns an error and writes
+//!   nothing when the bytes do not fit; the specification returns a short count, and a partial
+//!   function is a crash waiting to happen.
+//! - **Calls use the C ABI** and cannot outlive the buffer: [`ExecutableBuffer::as_fn`] gives a
+//!   [`Code`] that borrows the buffer (the specification transmutes to a Rust-ABI `fn`).
+//! - **Poison per architecture, only where written**: `int3` on x86, `brk #0` on aarch64,
+//!   over the bytes written since the last poison, followed by instruction-cache maintenance.
+//! - Page-size aware slots, guard pages around every region (not on Windows section views),
+//!   optional growth ([`PoolConfig::max_slots`]), and statistics ([`BufferPool::stats`]).
+//!
+//! Buffers borrow their pool (`ExecutableBuffer<'pool>`), which keeps the release path free of
+//! reference counting; share a pool between threads by reference (scoped threads, rayon) or in
+//! an `Arc`.
+
+mod arch;
+mod buffer;
+mod probe;
+mod region;
+
+pub use buffer::{Code, ExecutableBuffer, ExternFn};
+
+use crate::errno::Errno;
+use crossbeam_queue::ArrayQueue;
+use region::Region;
+use std::fmt;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Mutex, OnceLock};
+
+/// The slot size of [`BufferPool::new`]: 4 KiB, as in the specification.
+pub const DEFAULT_BUFFER_SIZE: usize = 4096;
+
+/// How the pool's memory is made executable.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Backend {
+    /// One read-write and one read-execute view of the same pages (W^X, syscall-free).
+    DualMap,
+    /// `MAP_JIT` memory with per-thread write toggling (macOS arm64; syscall-free).
+    MapJit,
+    /// Read-execute pages made writable with `mprotect`/`VirtualProtect` around each write.
+    Mprotect,
+    /// Read-write-execute pages, as in the specification: only when asked for.
+    Rwx,
+    /// Plain heap memory that never executes: for Miri and bookkeeping tests.
+    Heap,
+}
+
+impl Backend {
+    /// A short lower-case name (`dual-map`, `map-jit`, `mprotect`, `rwx`, `heap`).
+    pub const fn name(self) -> &'static str {
+        match self {
+            Backend::DualMap => "dual-map",
+            Backend::MapJit => "map-jit",
+            Backend::Mprotect => "mprotect",
+            Backend::Rwx => "rwx",
+            Backend::Heap => "heap",
+        }
+    }
+
+    /// True when code written to this backend's memory can be called.
+    pub const fn executable(self) -> bool {
+        !matches!(self, Backend::Heap)
+    }
+
+    /// True when acquire, write and release make no system call.
+    pub const fn syscall_free(self) -> bool {
+        !matches!(self, Backend::Mprotect)
+    }
+
+    /// The backends tried, in order, when none is asked for.
+    pub const AUTO: &'static [Backend] = AUTO_ORDER;
+}
+
+#[cfg(miri)]
+const AUTO_ORDER: &[Backend] = &[Backend::Heap];
+#[cfg(all(not(miri), target_vendor = "apple", target_arch = "aarch64"))]
+const AUTO_ORDER: &[Backend] = &[Backend::MapJit, Backend::Mprotect];
+#[cfg(all(not(miri), not(all(target_vendor = "apple", target_arch = "aarch64"))))]
+const AUTO_ORDER: &[Backend] = &[Backend::DualMap, Backend::Mprotect];
+
+impl fmt::Display for Backend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Why the pool could not do what was asked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PoolError {
+    /// Every slot is in use and the pool may not grow.
+    Exhausted {
+        /// The number of slots.
+        capacity: usize,
+    },
+    /// No backend could map executable memory: each one tried, with its error.
+    NoBackend(Vec<(Backend, Errno)>),
+    /// The backend failed (mapping more memory, or changing protections).
+    Backend(Backend, Errno),
+    /// The bytes do not fit: nothing was written.
+    TooLarge {
+        /// Bytes asked to write.
+        len: usize,
+        /// Bytes still free in the buffer.
+        remaining: usize,
+    },
+    /// The configuration is unusable (zero slots, zero-sized slots, …).
+    InvalidConfig(&'static str),
+    /// This backend's memory does not execute ([`Backend::Heap`]).
+    NotExecutable(Backend),
+}
+
+impl PoolError {
+    /// The canonical error code of this error.
+    pub fn errno(&self) -> Errno {
+        match self {
+            PoolError::Exhausted { .. } => Errno::EAGAIN,
+            PoolError::NoBackend(tried) => tried.last().map(|t| t.1).unwrap_or(Errno::ENOSYS),
+            PoolError::Backend(_, e) => *e,
+            PoolError::TooLarge { .. } => Errno::ENOSPC,
+            PoolError::InvalidConfig(_) => Errno::EINVAL,
+            PoolError::NotExecutable(_) => Errno::EACCES,
+        }
+    }
+}
+
+impl fmt::Display for PoolError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PoolError::Exhausted { capacity } => {
+                write!(f, "pool exhausted: all {capacity} buffers in use")
+            }
+            PoolError::NoBackend(tried) => {
+                write!(f, "no executable-memory backend works here:")?;
+                for (b, e) in tried {
+                    write!(f, " {b}: {e};")?;
+                }
+                Ok(())
+            }
+            PoolError::Backend(b, e) => write!(f, "{b} backend failed: {e}"),
+            PoolError::TooLarge { len, remaining } => {
+                write!(
+                    f,
+                    "{len} bytes do not fit in the {remaining} bytes left; nothing written"
+                )
+            }
+            PoolError::InvalidConfig(why) => write!(f, "invalid pool configuration: {why}"),
+            PoolError::NotExecutable(b) => write!(f, "the {b} backend's memory does not execute"),
+        }
+    }
+}
+
+impl std::error::Error for PoolError {}
+
+/// How to build a pool.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PoolConfig {
+    /// Slots mapped at start-up.
+    pub slots: usize,
+    /// Usable bytes per slot (rounded up internally to 64 bytes, or to a page for
+    /// [`Backend::Mprotect`]).
+    pub slot_size: usize,
+    /// The most slots the pool may grow to (in steps of `slots`); `slots` means no growth.
+    pub max_slots: usize,
+    /// The backend to use; `None` probes [`Backend::AUTO`] in order.
+    pub backend: Option<Backend>,
+}
+
+impl PoolConfig {
+    /// `slots` slots of [`DEFAULT_BUFFER_SIZE`] bytes, no growth, probed backend.
+    pub fn new(slots: usize) -> PoolConfig {
+        PoolConfig {
+            slots,
+            slot_size: DEFAULT_BUFFER_SIZE,
+            max_slots: slots,
+            backend: None,
+        }
+    }
+
+    /// Sets the usable bytes per slot.
+    pub fn slot_size(mut self, bytes: usize) -> PoolConfig {
+        self.slot_size = bytes;
+        self
+    }
+
+    /// Lets the pool grow up to `max` slots when exhausted.
+    pub fn max_slots(mut self, max: usize) -> PoolConfig {
+        self.max_slots = max;
+        self
+    }
+
+    /// Uses `backend` instead of probing (the only way to get [`Backend::Rwx`]).
+    pub fn backend(mut self, backend: Backend) -> PoolConfig {
+        self.backend = Some(backend);
+        self
+    }
+}
+
+/// A snapshot of the pool's counters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PoolStats {
+    /// The backend in use.
+    pub backend: Backend,
+    /// Slots mapped now.
+    pub capacity: usize,
+    /// Slots held by buffers now.
+    pub in_use: usize,
+    /// The most slots ever held at once (sampled at acquire).
+    pub high_water: usize,
+    /// Acquires that found the pool exhausted.
+    pub exhausted: u64,
+    /// Usable bytes per slot.
+    pub slot_size: usize,
+    /// The host page size.
+    pub page_size: usize,
+}
+
+/// A pool of executable buffers. See the [module documentation](self).
+#[derive(Debug)]
+pub struct BufferPool {
+    state: Result<Inner, PoolError>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    backend: Backend,
+    free: ArrayQueue<u32>,
+    /// Region `k` holds slots `k * chunk .. (k + 1) * chunk`.
+    regions: Box<[OnceLock<Region>]>,
+    chunk: usize,
+    stride: usize,
+    slot_size: usize,
+    max_slots: usize,
+    live: AtomicUsize,
+    high_water: AtomicUsize,
+    exhausted: AtomicU64,
+    grow: Mutex<()>,
+}
+
+impl BufferPool {
+    /// `n` buffers of 4 KiB with the probed backend. Never panics: if no backend works, every
+    /// [`acquire`](Self::acquire) returns the reason ([`PoolError::NoBackend`]).
+    pub fn new(n: usize) -> BufferPool {
+        BufferPool::with_buffer_size(n, DEFAULT_BUFFER_SIZE)
+    }
+
+    /// `n` buffers of `size` bytes with the probed backend (see [`new`](Self::new)).
+    pub fn with_buffer_size(n: usize, size: usize) -> BufferPool {
+        BufferPool {
+            state: Inner::new(&PoolConfig::new(n).slot_size(size)),
+        }
+    }
+
+    /// A pool as configured, or the reason it cannot exist.
+    pub fn with_config(config: &PoolConfig) -> Result<BufferPool, PoolError> {
+        Inner::new(config).map(|inner| BufferPool { state: Ok(inner) })
+    }
+
+    /// Why the pool has no memory, if it has none.
+    pub fn error(&self) -> Option<&PoolError> {
+        self.state.as_ref().err()
+    }
+
+    /// Takes a free buffer (lock-free, no system call unless the pool grows).
+    #[inline]
+    pub fn acquire(&self) -> Result<ExecutableBuffer<'_>, PoolError> {
+        let inner = self.state.as_ref().map_err(Clone::clone)?;
+        let index = match inner.free.pop() {
+            Some(i) => i,
+            None => inner.grow()?,
+        };
+        let used = inner
+            .live
+            .load(Ordering::Relaxed)
+            .saturating_sub(inner.free.len());
+        if used > inner.high_water.load(Ordering::Relaxed) {
+            inner.high_water.fetch_max(used, Ordering::Relaxed);
+        }
+        Ok(inner.buffer(index))
+    }
+
+    /// [`acquire`](Self::acquire) as an `Option`: `None` for any failure.
+    pub fn try_acquire(&self) -> Option<ExecutableBuffer<'_>> {
+        self.acquire().ok()
+    }
+
+    /// Buffers held now.
+    pub fn in_use(&self) -> usize {
+        match &self.state {
+            Ok(i) => i.live.load(Ordering::Relaxed).saturating_sub(i.free.len()),
+            Err(_) => 0,
+        }
+    }
+
+    /// Buffers mapped now (0 when no backend works).
+    pub fn capacity(&self) -> usize {
+        self.state
+            .as_ref()
+            .map_or(0, |i| i.live.load(Ordering::Relaxed))
+    }
+
+    /// The backend chosen at start-up (`None` when none works).
+    pub fn backend(&self) -> Option<Backend> {
+        self.state.as_ref().ok().map(|i| i.backend)
+    }
+
+    /// The counters, or `None` when no backend works.
+    pub fn stats(&self) -> Option<PoolStats> {
+        let i = self.state.as_ref().ok()?;
+        Some(PoolStats {
+            backend: i.backend,
+            capacity: self.capacity(),
+            in_use: self.in_use(),
+            high_water: i.high_water.load(Ordering::Relaxed),
+            exhausted: i.exhausted.load(Ordering::Relaxed),
+            slot_size: i.slot_size,
+            page_size: crate::sys::page_size(),
+        })
+    }
+}
+
+impl Inner {
+    fn new(config: &PoolConfig) -> Result<Inner, PoolError> {
+        if config.slots == 0 || config.slot_size == 0 {
+            return Err(PoolError::InvalidConfig(
+                "slots and slot_size must be non-zero",
+            ));
+        }
+        let max = config.max_slots.max(config.slots);
+        if u32::try_from(max).is_err() {
+            return Err(PoolError::InvalidConfig("more than 2^32 slots"));
+        }
+        let candidates: &[Backend] = match &config.backend {
+            Some(b) => std::slice::from_ref(b),
+            None => Backend::AUTO,
+        };
+        let mut tried = Vec::new();
+        for &backend in candidates {
+            let stride = stride(backend, config.slot_size)?;
+            let len = region_len(config.slots, stride)?;
+            match Region::new(backend, len) {
+                Ok(region) if backend == Backend::DualMap && !probe::coherent(&region) => {
+                    tried.push((backend, Errno::EOPNOTSUPP));
+                }
+                Ok(region) => {
+                    let regions: Box<[OnceLock<Region>]> = (0..max.div_ceil(config.slots))
+                        .map(|_| OnceLock::new())
+                        .collect();
+                    let _ = regions[0].set(region);
+                    let free = ArrayQueue::new(max);
+                    for i in 0..config.slots {
+                        let _ = free.push(i as u32);
+                    }
+                    return Ok(Inner {
+                        backend,
+                        free,
+                        regions,
+                        chunk: config.slots,
+                        stride,
+                        slot_size: config.slot_size,
+                        max_slots: max,
+                        live: AtomicUsize::new(config.slots),
+                        high_water: AtomicUsize::new(0),
+                        exhausted: AtomicU64::new(0),
+                        grow: Mutex::new(()),
+                    });
+                }
+                Err(e) => tried.push((backend, Errno::from_io_error(&e))),
+            }
+        }
+        match (config.backend, tried.pop()) {
+            (Some(b), Some((_, e))) => Err(PoolError::Backend(b, e)),
+            (_, last) => {
+                tried.extend(last);
+                Err(PoolError::NoBackend(tried))
+            }
+        }
+    }
+
+    /// Maps the next region when the free list is empty; returns a slot of it for the caller.
+    #[cold]
+    fn grow(&self) -> Result<u32, PoolError> {
+        let exhausted = || {
+            self.exhausted.fetch_add(1, Ordering::Relaxed);
+            PoolError::Exhausted {
+                capacity: self.live.load(Ordering::Relaxed),
+            }
+        };
+        let live = self.live.load(Ordering::Relaxed);
+        if live >= self.max_slots {
+            return Err(exhausted());
+        }
+        let _guard = self.grow.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(i) = self.free.pop() {
+            return Ok(i);
+        }
+        let live = self.live.load(Ordering::Relaxed);
+        let k = live / self.chunk;
+        if live >= self.max_slots || k >= self.regions.len() {
+            return Err(exhausted());
+        }
+        let n = self.chunk.min(self.max_slots - live);
+        let len = region_len(self.chunk, self.stride)?;
+        let region = Region::new(self.backend, len)
+            .map_err(|e| PoolError::Backend(self.backend, Errno::from_io_error(&e)))?;
+        let _ = self.regions[k].set(region);
+        for i in live + 1..live + n {
+            let _ = self.free.push(i as u32);
+        }
+        self.live.store(live + n, Ordering::Release);
+        Ok(live as u32)
+    }
+
+    #[inline]
+    fn buffer(&self, index: u32) -> ExecutableBuffer<'_> {
+        let i = index as usize;
+        let (k, j) = if i < self.chunk {
+            (0, i)
+        } else {
+            (i / self.chunk, i % self.chunk)
+        };
+        let region = self.regions[k].get().expect("a free slot's region exists");
+        ExecutableBuffer::new(self, region, j * self.stride, index)
+    }
+}
+
+/// The distance between slots: 64-byte aligned, or whole pages for `Mprotect` (whose
+/// protection changes must not touch another slot).
+fn stride(backend: Backend, slot_size: usize) -> Result<usize, PoolError> {
+    let align = if backend == Backend::Mprotect {
+        crate::sys::page_size()
+    } else {
+        64
+    };
+    slot_size
+        .checked_next_multiple_of(align)
+        .ok_or(PoolError::InvalidConfig("slot_size too large"))
+}
+
+fn region_len(slots: usize, stride: usize) -> Result<usize, PoolError> {
+    slots
+        .checked_mul(stride)
+        .and_then(|n| n.checked_next_multiple_of(crate::sys::page_size()))
+        .ok_or(PoolError::InvalidConfig("pool too large"))
+}
+
+#[cfg(test)]
+mod tests;

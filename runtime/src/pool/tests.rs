@@ -1,0 +1,264 @@
+use super::*;
+use proptest::prelude::*;
+use std::collections::HashSet;
+
+fn heap(slots: usize) -> BufferPool {
+    BufferPool::with_config(&PoolConfig::new(slots).slot_size(64).backend(Backend::Heap)).unwrap()
+}
+
+/// Bytes of `buf`'s slot, read through the executable view (always readable).
+fn slot_bytes(buf: &ExecutableBuffer<'_>, n: usize) -> Vec<u8> {
+    #[allow(unsafe_code)]
+    // SAFETY: the slot is at least `n` bytes of mapped, readable memory held by `buf`.
+    unsafe {
+        std::slice::from_raw_parts(buf.as_ptr(), n).to_vec()
+    }
+}
+
+fn trap_bytes(n: usize) -> Vec<u8> {
+    (0..n).map(|i| arch::TRAP[i % 4]).collect()
+}
+
+/// "return 42" in the C ABI of this target, where we know it.
+fn return_42() -> Option<&'static [u8]> {
+    if cfg!(target_arch = "x86_64") {
+        Some(&[0xB8, 42, 0, 0, 0, 0xC3])
+    } else if cfg!(target_arch = "aarch64") {
+        Some(&[0x40, 0x05, 0x80, 0x52, 0xC0, 0x03, 0x5F, 0xD6])
+    } else {
+        None
+    }
+}
+
+fn runs_42(pool: &BufferPool) {
+    let Some(code) = return_42() else { return };
+    let mut buf = pool.acquire().expect("pool exhausted");
+    assert_eq!(buf.write(code), Ok(code.len()));
+    // SAFETY: `code` is a complete `extern "C" fn() -> i32` for this architecture.
+    #[allow(unsafe_code)]
+    let f = unsafe { buf.as_fn::<extern "C" fn() -> i32>() }.unwrap();
+    assert_eq!(f.call(), 42);
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "Miri cannot execute machine code")]
+fn spec_example_runs_on_the_probed_backend() {
+    let pool = BufferPool::new(64);
+    assert_eq!(pool.error(), None);
+    assert_eq!(pool.capacity(), 64);
+    runs_42(&pool);
+    assert_eq!(pool.in_use(), 0);
+    let pool = BufferPool::with_buffer_size(32, 8192);
+    let buf = pool.acquire().unwrap();
+    assert_eq!(buf.capacity(), 8192);
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "Miri cannot execute machine code")]
+fn every_backend_that_maps_here_runs_code() {
+    for b in [
+        Backend::DualMap,
+        Backend::Mprotect,
+        Backend::Rwx,
+        Backend::MapJit,
+    ] {
+        if let Ok(pool) = BufferPool::with_config(&PoolConfig::new(4).backend(b)) {
+            assert_eq!(pool.backend(), Some(b));
+            for _ in 0..3 {
+                runs_42(&pool);
+            }
+        }
+    }
+}
+
+#[test]
+fn heap_backend_refuses_to_make_code() {
+    let pool = heap(1);
+    let mut buf = pool.acquire().unwrap();
+    buf.write(&[1, 2, 3]).unwrap();
+    #[allow(unsafe_code)]
+    // SAFETY: never called: the backend refuses.
+    let r = unsafe { buf.as_fn::<extern "C" fn()>() };
+    assert_eq!(r.unwrap_err(), PoolError::NotExecutable(Backend::Heap));
+}
+
+#[test]
+fn write_is_all_or_nothing() {
+    let pool = heap(1);
+    let mut buf = pool.acquire().unwrap();
+    assert_eq!(buf.write(&[0x90; 60]), Ok(60));
+    let e = buf.write(&[1; 5]).unwrap_err();
+    assert_eq!(
+        e,
+        PoolError::TooLarge {
+            len: 5,
+            remaining: 4
+        }
+    );
+    assert_eq!(e.errno(), Errno::ENOSPC);
+    assert_eq!(buf.len(), 60);
+    assert_eq!(slot_bytes(&buf, 64)[60..], trap_bytes(64)[60..]);
+    assert_eq!(buf.write(&[7; 4]), Ok(4));
+    assert_eq!(buf.len(), 64);
+}
+
+#[test]
+fn reset_and_release_poison_what_was_written() {
+    let pool = heap(1);
+    let mut buf = pool.acquire().unwrap();
+    assert_eq!(
+        slot_bytes(&buf, 64),
+        trap_bytes(64),
+        "fresh slots are poisoned"
+    );
+    buf.write(&[0x11; 10]).unwrap();
+    buf.write(&[0x22; 3]).unwrap();
+    assert_eq!(&slot_bytes(&buf, 13)[10..], &[0x22; 3]);
+    buf.reset();
+    assert!(buf.is_empty());
+    assert_eq!(slot_bytes(&buf, 64), trap_bytes(64));
+    buf.write(&[0x33; 5]).unwrap();
+    drop(buf);
+    let buf = pool.acquire().unwrap();
+    assert_eq!(
+        slot_bytes(&buf, 64),
+        trap_bytes(64),
+        "released slots are poisoned"
+    );
+}
+
+#[test]
+fn exhaustion_is_an_error_and_counted() {
+    let pool = heap(2);
+    let a = pool.acquire().unwrap();
+    let b = pool.acquire().unwrap();
+    assert_ne!(a.as_ptr(), b.as_ptr());
+    let e = pool.acquire().unwrap_err();
+    assert_eq!(e, PoolError::Exhausted { capacity: 2 });
+    assert!(pool.try_acquire().is_none());
+    let s = pool.stats().unwrap();
+    assert_eq!(
+        (s.in_use, s.high_water, s.exhausted, s.capacity),
+        (2, 2, 2, 2)
+    );
+    drop(a);
+    assert_eq!(pool.in_use(), 1);
+    assert!(pool.acquire().is_ok());
+}
+
+#[test]
+fn grows_in_steps_up_to_the_limit() {
+    let pool = BufferPool::with_config(
+        &PoolConfig::new(2)
+            .slot_size(64)
+            .max_slots(5)
+            .backend(Backend::Heap),
+    )
+    .unwrap();
+    let held: Vec<_> = (0..5).map(|_| pool.acquire().unwrap()).collect();
+    let ptrs: HashSet<_> = held.iter().map(|b| b.as_ptr()).collect();
+    assert_eq!(ptrs.len(), 5);
+    assert_eq!(pool.capacity(), 5);
+    assert!(matches!(
+        pool.acquire(),
+        Err(PoolError::Exhausted { capacity: 5 })
+    ));
+}
+
+#[test]
+fn bad_configs_are_errors() {
+    assert!(matches!(
+        BufferPool::with_config(&PoolConfig::new(0)),
+        Err(PoolError::InvalidConfig(_))
+    ));
+    let pool = BufferPool::with_buffer_size(1, 0);
+    assert!(matches!(pool.acquire(), Err(PoolError::InvalidConfig(_))));
+    assert_eq!(
+        (pool.capacity(), pool.in_use(), pool.backend()),
+        (0, 0, None)
+    );
+}
+
+#[test]
+fn buffers_move_between_threads() {
+    let pool = heap(8);
+    std::thread::scope(|s| {
+        for _ in 0..2 {
+            s.spawn(|| {
+                for _ in 0..50 {
+                    let mut b = pool.acquire().unwrap();
+                    b.write(&[1; 8]).unwrap();
+                }
+            });
+        }
+    });
+    assert_eq!(pool.in_use(), 0);
+}
+
+#[derive(Clone, Debug)]
+enum Op {
+    Acquire,
+    Release(usize),
+    Write(usize, u8),
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        Just(Op::Acquire),
+        any::<usize>().prop_map(Op::Release),
+        (any::<usize>(), 0u8..80).prop_map(|(i, n)| Op::Write(i, n)),
+    ]
+}
+
+proptest! {
+    // Under Miri: few cases, and no failure file (Miri's isolation refuses getcwd).
+    #![proptest_config(if cfg!(miri) {
+        ProptestConfig { cases: 4, failure_persistence: None, ..ProptestConfig::default() }
+    } else {
+        ProptestConfig::with_cases(128)
+    })]
+
+    /// The free list against a model: a set of held slots, each with its length.
+    #[test]
+    fn free_list_matches_a_model(ops in proptest::collection::vec(op(), 1..60)) {
+        const SLOTS: usize = 4;
+        let pool = heap(SLOTS);
+        let mut held: Vec<ExecutableBuffer<'_>> = Vec::new();
+        let mut lens: Vec<usize> = Vec::new();
+        for op in ops {
+            match op {
+                Op::Acquire => match pool.acquire() {
+                    Ok(b) => {
+                        prop_assert!(held.len() < SLOTS);
+                        prop_assert!(held.iter().all(|h| h.as_ptr() != b.as_ptr()));
+                        prop_assert!(b.is_empty());
+                        held.push(b);
+                        lens.push(0);
+                    }
+                    Err(e) => {
+                        prop_assert_eq!(held.len(), SLOTS);
+                        prop_assert_eq!(e, PoolError::Exhausted { capacity: SLOTS });
+                    }
+                },
+                Op::Release(i) if !held.is_empty() => {
+                    let i = i % held.len();
+                    held.swap_remove(i);
+                    lens.swap_remove(i);
+                }
+                Op::Write(i, n) if !held.is_empty() => {
+                    let i = i % held.len();
+                    let r = held[i].write(&vec![0xAB; n as usize]);
+                    if lens[i] + n as usize <= 64 {
+                        prop_assert_eq!(r, Ok(n as usize));
+                        lens[i] += n as usize;
+                    } else {
+                        prop_assert!(r.is_err());
+                    }
+                    prop_assert_eq!(held[i].len(), lens[i]);
+                }
+                _ => {}
+            }
+            prop_assert_eq!(pool.in_use(), held.len());
+        }
+    }
+}
