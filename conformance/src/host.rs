@@ -52,12 +52,14 @@ impl Host {
 #[cfg(windows)]
 fn under_wine() -> bool {
     use windows_sys::Win32::System::LibraryLoader::{GetModuleHandleA, GetProcAddress};
-    // SAFETY: both calls take NUL-terminated static strings; GetModuleHandleA does not take a
-    // reference on the module, and ntdll stays loaded for the life of every process.
-    unsafe {
-        let ntdll = GetModuleHandleA(c"ntdll.dll".as_ptr().cast());
-        !ntdll.is_null() && GetProcAddress(ntdll, c"wine_get_version".as_ptr().cast()).is_some()
+    // SAFETY: a NUL-terminated static string; GetModuleHandleA takes no reference on the module,
+    // and ntdll stays loaded for the life of every process.
+    let ntdll = unsafe { GetModuleHandleA(c"ntdll.dll".as_ptr().cast()) };
+    if ntdll.is_null() {
+        return false;
     }
+    // SAFETY: `ntdll` is a loaded module handle and the name is a NUL-terminated static string.
+    unsafe { GetProcAddress(ntdll, c"wine_get_version".as_ptr().cast()) }.is_some()
 }
 
 #[cfg(not(windows))]

@@ -13,11 +13,13 @@ pub fn thread_cpu_time() -> Option<Duration> {
         dwHighDateTime: 0,
     };
     let (mut created, mut exited, mut kernel, mut user) = (zero, zero, zero, zero);
-    // SAFETY: the pseudo-handle of the current thread is always valid; the four pointers are
-    // valid, exclusively borrowed FILETIMEs.
+    // SAFETY: GetCurrentThread takes nothing and returns a pseudo-handle, always valid.
+    let thread = unsafe { GetCurrentThread() };
+    // SAFETY: `thread` is valid (above); the four pointers are valid, exclusively borrowed
+    // FILETIMEs.
     let ok = unsafe {
         GetThreadTimes(
-            GetCurrentThread(),
+            thread,
             &mut created,
             &mut exited,
             &mut kernel,
