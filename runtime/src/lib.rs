@@ -23,6 +23,7 @@
 #![warn(missing_docs)]
 
 pub mod errno;
+pub mod ext;
 mod sys;
 
 /// The runtime's public API, under the paths the specification uses

@@ -1,0 +1,3 @@
+//! Extensions (temporary stub until the registry lands).
+
+pub mod stdlib;
