@@ -15,6 +15,7 @@ mod error;
 mod handle;
 mod hashmap;
 mod json;
+pub mod ops;
 mod string;
 mod tree;
 mod vec;

@@ -199,3 +199,13 @@ impl Stdlib {
         self.strings.insert(f64::from_bits(bits).to_string())
     }
 }
+
+impl Stdlib {
+    /// 141 `string_from_bytes` at the ABI: `len` bytes read through capability token `cap`,
+    /// which must grant READ over them.
+    pub fn string_from_capability(&self, cap: u64, len: u64) -> Result<Handle, StdlibError> {
+        // TODO(ext merge): read through the capability table.
+        let _ = (cap, len);
+        Err(StdlibError::BadCapability)
+    }
+}
