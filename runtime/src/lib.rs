@@ -22,6 +22,7 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod cap;
 pub mod errno;
 pub mod ext;
 mod sys;
@@ -29,5 +30,9 @@ mod sys;
 /// The runtime's public API, under the paths the specification uses
 /// (`neurlang::runtime::BufferPool`, `neurlang::runtime::ExtensionRegistry`, …).
 pub mod runtime {
+    pub use crate::cap::{CapPermissions, Capability, Token};
     pub use crate::errno::{Errno, Platform};
+    pub use crate::ext::{
+        ExtCategory, ExtError, ExtFn, ExtId, ExtInfo, ExtensionRegistry, SafeBuffer,
+    };
 }

@@ -1,5 +1,6 @@
 //! What a stdlib operation can fail with, before it is turned into an `ExtError`.
 
+use crate::ext::ExtError;
 use std::fmt;
 
 /// Why a stdlib operation failed. The spec's in-band results (0 for "missing", `u64::MAX` for
@@ -27,27 +28,51 @@ pub enum StdlibError {
     OutOfMemory,
     /// Every slot index of a table is in use or retired.
     TooManyHandles,
-    /// A capability token that is forged, revoked, too short or lacks the needed permission.
-    BadCapability,
+    /// A capability token that is forged, stale or revoked.
+    InvalidCapability,
+    /// A capability without READ permission.
+    PermissionDenied,
+    /// A length beyond the capability.
+    OutOfBounds,
 }
 
 impl fmt::Display for StdlibError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let s = match self {
-            StdlibError::InvalidHandle => "invalid handle (freed, forged or of another type)",
-            StdlibError::OutOfRange => "index or range out of bounds",
-            StdlibError::NotCharBoundary => "byte offset is not on a UTF-8 character boundary",
-            StdlibError::InvalidUtf8 => "bytes are not valid UTF-8",
-            StdlibError::NotANumber => "text is not a number",
-            StdlibError::InvalidJson => "text is not JSON (or nests deeper than 128)",
-            StdlibError::WrongJsonType => "JSON value of the wrong type for this operation",
-            StdlibError::InvalidArgument => "invalid argument",
-            StdlibError::OutOfMemory => "allocation failed",
-            StdlibError::TooManyHandles => "handle table exhausted",
-            StdlibError::BadCapability => "bad capability token",
-        };
-        f.write_str(s)
+        f.write_str(self.message())
     }
 }
 
 impl std::error::Error for StdlibError {}
+
+impl From<StdlibError> for ExtError {
+    fn from(e: StdlibError) -> ExtError {
+        match e {
+            StdlibError::InvalidHandle => ExtError::InvalidHandle,
+            StdlibError::InvalidCapability => ExtError::InvalidCapability,
+            StdlibError::PermissionDenied => ExtError::PermissionDenied,
+            StdlibError::OutOfBounds => ExtError::OutOfBounds,
+            other => ExtError::InvalidArgument(other.message()),
+        }
+    }
+}
+
+impl StdlibError {
+    /// The fixed message, also carried by `ExtError::InvalidArgument`.
+    pub fn message(self) -> &'static str {
+        match self {
+            StdlibError::InvalidHandle => "invalid handle",
+            StdlibError::OutOfRange => "index out of range",
+            StdlibError::NotCharBoundary => "not a char boundary",
+            StdlibError::InvalidUtf8 => "invalid UTF-8",
+            StdlibError::NotANumber => "not a number",
+            StdlibError::InvalidJson => "invalid JSON",
+            StdlibError::WrongJsonType => "wrong JSON type",
+            StdlibError::InvalidArgument => "invalid argument",
+            StdlibError::OutOfMemory => "out of memory",
+            StdlibError::TooManyHandles => "too many handles",
+            StdlibError::InvalidCapability => "invalid capability token",
+            StdlibError::PermissionDenied => "capability lacks READ",
+            StdlibError::OutOfBounds => "length beyond the capability",
+        }
+    }
+}

@@ -26,6 +26,7 @@
 //! Operations that take two string handles read the second first and never hold two locks.
 
 use super::{Handle, Stdlib, StdlibError};
+use crate::cap::Capability;
 
 impl Stdlib {
     /// 140 `string_new`.
@@ -202,10 +203,22 @@ impl Stdlib {
 
 impl Stdlib {
     /// 141 `string_from_bytes` at the ABI: `len` bytes read through capability token `cap`,
-    /// which must grant READ over them.
+    /// which must grant READ over them (a zero length may pass token 0). A forged, stale or
+    /// revoked token is `InvalidCapability`, a token without READ `PermissionDenied`, a length
+    /// beyond the capability `OutOfBounds`; the bytes are copied, then checked as UTF-8.
     pub fn string_from_capability(&self, cap: u64, len: u64) -> Result<Handle, StdlibError> {
-        // TODO(ext merge): read through the capability table.
-        let _ = (cap, len);
-        Err(StdlibError::BadCapability)
+        let len = usize::try_from(len).map_err(|_| StdlibError::OutOfBounds)?;
+        if len == 0 && cap == 0 {
+            return self.string_new();
+        }
+        let cap = Capability::from_raw(cap).map_err(|_| StdlibError::InvalidCapability)?;
+        if !cap.has_read_permission() {
+            return Err(StdlibError::PermissionDenied);
+        }
+        if len > cap.length() {
+            return Err(StdlibError::OutOfBounds);
+        }
+        let bytes = cap.to_vec(0, len).map_err(|_| StdlibError::OutOfBounds)?;
+        self.string_from_bytes(&bytes)
     }
 }

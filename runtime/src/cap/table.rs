@@ -1,0 +1,219 @@
+//! The process-wide capability table (see the module docs of `cap` for the token format).
+
+use std::sync::{Arc, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use super::siphash::siphash24;
+use super::{CapPermissions, Region, Token};
+use crate::errno::Errno;
+
+/// Bits of a token holding the tag.
+const TAG_BITS: u32 = 40;
+const TAG_MASK: u64 = (1 << TAG_BITS) - 1;
+/// Slots available: token bits 63..40 hold `index + 1`.
+const MAX_SLOTS: usize = (1 << (64 - TAG_BITS)) - 1;
+
+struct Table {
+    key: (u64, u64),
+    inner: RwLock<Inner>,
+}
+
+#[derive(Default)]
+struct Inner {
+    slots: Vec<Slot>,
+    free: Vec<u32>,
+    live: usize,
+}
+
+#[derive(Default)]
+struct Slot {
+    generation: u64,
+    entry: Option<Entry>,
+}
+
+struct Entry {
+    region: Arc<Region>,
+    offset: usize,
+    length: usize,
+    permissions: CapPermissions,
+    /// `(index, generation)` of tokens derived from this one.
+    children: Vec<(u32, u64)>,
+    /// `(index, generation)` of the token this one derives from.
+    parent: Option<(u32, u64)>,
+}
+
+fn table() -> &'static Table {
+    static TABLE: OnceLock<Table> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut seed = [0u8; 16];
+        // Without a secret, tokens would be forgeable: refusing to run is the only safe choice.
+        getrandom::fill(&mut seed).expect("the OS random generator is unavailable");
+        let (a, b) = seed.split_at(8);
+        let k0 = u64::from_le_bytes(a.try_into().expect("8 bytes"));
+        let k1 = u64::from_le_bytes(b.try_into().expect("8 bytes"));
+        Table {
+            key: (k0, k1),
+            inner: RwLock::new(Inner::default()),
+        }
+    })
+}
+
+impl Table {
+    fn tag(&self, index: u32, generation: u64) -> u64 {
+        siphash24(self.key.0, self.key.1, u64::from(index), generation) & TAG_MASK
+    }
+
+    fn token(&self, index: u32, generation: u64) -> Token {
+        Token(((u64::from(index) + 1) << TAG_BITS) | self.tag(index, generation))
+    }
+
+    fn read(&self) -> RwLockReadGuard<'_, Inner> {
+        // A panic while holding the lock cannot leave `Inner` half-updated in a way that breaks
+        // memory safety (entries are inserted/removed whole), so poisoning is ignored.
+        self.inner.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, Inner> {
+        self.inner.write().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl Inner {
+    /// The slot index a token names, if its tag is right for the slot's current generation and
+    /// the slot is occupied.
+    fn resolve(&self, t: &Table, token: Token) -> Option<u32> {
+        let index = (token.0 >> TAG_BITS).checked_sub(1)?;
+        let index = u32::try_from(index).ok()?;
+        let slot = self.slots.get(index as usize)?;
+        slot.entry.as_ref()?;
+        // Not constant-time: the comparison leaks at most whether a guess was right, which the
+        // result already says.
+        (t.tag(index, slot.generation) == token.0 & TAG_MASK).then_some(index)
+    }
+
+    fn insert(&mut self, t: &Table, entry: Entry) -> Result<(Token, u32, u64), Errno> {
+        let index = match self.free.pop() {
+            Some(i) => i,
+            None if self.slots.len() < MAX_SLOTS => {
+                self.slots.push(Slot::default());
+                u32::try_from(self.slots.len() - 1).expect("MAX_SLOTS fits in u32")
+            }
+            None => return Err(Errno::ENOMEM),
+        };
+        let slot = &mut self.slots[index as usize];
+        slot.entry = Some(entry);
+        self.live += 1;
+        Ok((t.token(index, slot.generation), index, slot.generation))
+    }
+
+    /// Frees `index` and everything derived from it; returns the regions of freed roots.
+    fn remove_tree(&mut self, index: u32, roots: &mut Vec<Arc<Region>>) {
+        let mut stack = vec![index];
+        while let Some(i) = stack.pop() {
+            let slot = &mut self.slots[i as usize];
+            let Some(entry) = slot.entry.take() else {
+                continue;
+            };
+            slot.generation += 1;
+            self.free.push(i);
+            self.live -= 1;
+            if entry.parent.is_none() {
+                roots.push(entry.region);
+            }
+            for (child, generation) in entry.children {
+                if self.slots[child as usize].generation == generation {
+                    stack.push(child);
+                }
+            }
+        }
+    }
+}
+
+pub(super) fn insert_root(
+    region: Arc<Region>,
+    permissions: CapPermissions,
+) -> Result<Token, Errno> {
+    let t = table();
+    let length = region.len();
+    let entry = Entry {
+        region,
+        offset: 0,
+        length,
+        permissions,
+        children: Vec::new(),
+        parent: None,
+    };
+    Ok(t.write().insert(t, entry)?.0)
+}
+
+/// `length: None` keeps the parent's remaining length.
+pub(super) fn derive(
+    parent: Token,
+    offset: usize,
+    length: Option<usize>,
+    permissions: CapPermissions,
+) -> Result<Token, Errno> {
+    let t = table();
+    let mut inner = t.write();
+    let pi = inner.resolve(t, parent).ok_or(Errno::EFAULT)?;
+    let pslot = &inner.slots[pi as usize];
+    let pgen = pslot.generation;
+    let p = pslot.entry.as_ref().ok_or(Errno::EFAULT)?;
+    let rest = p.length.checked_sub(offset).ok_or(Errno::EFAULT)?;
+    let length = length.unwrap_or(rest);
+    if length > rest {
+        return Err(Errno::EFAULT);
+    }
+    let entry = Entry {
+        region: Arc::clone(&p.region),
+        offset: p.offset + offset,
+        length,
+        permissions: p.permissions.intersection(permissions),
+        children: Vec::new(),
+        parent: Some((pi, pgen)),
+    };
+    let (token, ci, cgen) = inner.insert(t, entry)?;
+    if let Some(p) = inner.slots[pi as usize].entry.as_mut() {
+        p.children.push((ci, cgen));
+    }
+    Ok(token)
+}
+
+pub(super) fn revoke(token: Token) -> Result<(), Errno> {
+    let t = table();
+    let mut roots = Vec::new();
+    {
+        let mut inner = t.write();
+        let index = inner.resolve(t, token).ok_or(Errno::EFAULT)?;
+        let parent = inner.slots[index as usize]
+            .entry
+            .as_ref()
+            .and_then(|e| e.parent);
+        if let Some((pi, pgen)) = parent {
+            let pslot = &mut inner.slots[pi as usize];
+            if let Some(p) = pslot.entry.as_mut().filter(|_| pslot.generation == pgen) {
+                p.children.retain(|&(c, _)| c != index);
+            }
+        }
+        inner.remove_tree(index, &mut roots);
+    }
+    // Outside the lock: waiting for in-flight accesses must not block other tokens.
+    for region in roots {
+        region.revoke_and_wait();
+    }
+    Ok(())
+}
+
+pub(super) fn lookup(token: Token) -> Result<(Arc<Region>, usize, usize, CapPermissions), Errno> {
+    let t = table();
+    let inner = t.read();
+    let index = inner.resolve(t, token).ok_or(Errno::EFAULT)?;
+    let e = inner.slots[index as usize]
+        .entry
+        .as_ref()
+        .ok_or(Errno::EFAULT)?;
+    Ok((Arc::clone(&e.region), e.offset, e.length, e.permissions))
+}
+
+pub(super) fn live() -> usize {
+    table().read().live
+}

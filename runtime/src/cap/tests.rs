@@ -1,0 +1,115 @@
+use super::*;
+
+fn rw() -> CapPermissions {
+    CapPermissions::READ | CapPermissions::WRITE
+}
+
+#[test]
+fn owned_round_trip_and_bounds() {
+    let tok = Token::new_owned(vec![0; 8].into_boxed_slice(), rw()).unwrap();
+    let cap = Capability::from_raw(tok.get()).unwrap();
+    assert_eq!(cap.length(), 8);
+    assert!(cap.has_read_permission() && cap.has_write_permission());
+    cap.write(4, b"abcd").unwrap();
+    assert_eq!(cap.to_vec(2, 6).unwrap(), b"\0\0abcd");
+    assert_eq!(cap.write(5, b"abcd"), Err(Errno::EFAULT));
+    assert_eq!(cap.to_vec(usize::MAX, 2), Err(Errno::EFAULT));
+    drop(cap);
+    tok.revoke().unwrap();
+}
+
+#[test]
+fn forged_and_zero_tokens_are_rejected() {
+    let tok = Token::new_owned(vec![0; 8].into_boxed_slice(), rw()).unwrap();
+    assert_eq!(Capability::from_raw(0).err(), Some(Errno::EFAULT));
+    assert_eq!(Capability::from_raw(u64::MAX).err(), Some(Errno::EFAULT));
+    for bit in 0..64 {
+        assert_eq!(
+            Capability::from_raw(tok.get() ^ (1 << bit)).err(),
+            Some(Errno::EFAULT),
+            "bit {bit}"
+        );
+    }
+    tok.revoke().unwrap();
+}
+
+#[test]
+fn revoked_and_stale_tokens_are_rejected() {
+    let a = Token::new_owned(vec![1; 4].into_boxed_slice(), rw()).unwrap();
+    a.revoke().unwrap();
+    assert_eq!(Capability::from_raw(a.get()).err(), Some(Errno::EFAULT));
+    assert_eq!(a.revoke(), Err(Errno::EFAULT));
+    // The slot is likely reused by the next token: the old one stays dead.
+    let b = Token::new_owned(vec![2; 4].into_boxed_slice(), rw()).unwrap();
+    assert_ne!(a, b);
+    assert_eq!(Capability::from_raw(a.get()).err(), Some(Errno::EFAULT));
+    b.revoke().unwrap();
+}
+
+#[test]
+fn restrict_and_slice_only_shrink() {
+    let root = Token::new_owned(
+        (0..16).collect::<Vec<u8>>().into_boxed_slice(),
+        CapPermissions::READ,
+    )
+    .unwrap();
+    let widened = root.restrict(CapPermissions::ALL).unwrap();
+    assert_eq!(
+        Capability::from_token(widened).unwrap().permissions(),
+        CapPermissions::READ
+    );
+    let s = root.slice(4, 8).unwrap();
+    let cap = Capability::from_token(s).unwrap();
+    assert_eq!(cap.length(), 8);
+    assert_eq!(cap.to_vec(0, 8).unwrap(), (4..12).collect::<Vec<u8>>());
+    assert_eq!(cap.write(0, b"x"), Err(Errno::EFAULT));
+    drop(cap);
+    assert_eq!(s.slice(4, 5), Err(Errno::EFAULT));
+    assert_eq!(s.slice(9, 0), Err(Errno::EFAULT));
+    let s2 = s.slice(8, 0).unwrap();
+    assert_eq!(root.check(CapPermissions::READ, 16), Ok(()));
+    assert_eq!(root.check(CapPermissions::READ, 17), Err(Errno::EFAULT));
+    assert_eq!(root.check(CapPermissions::WRITE, 1), Err(Errno::EFAULT));
+    root.revoke().unwrap();
+    for t in [widened, s, s2] {
+        assert_eq!(Capability::from_token(t).err(), Some(Errno::EFAULT));
+    }
+}
+
+#[test]
+fn revoking_a_child_keeps_the_parent() {
+    let root = Token::new_owned(vec![0; 4].into_boxed_slice(), rw()).unwrap();
+    let child = root.restrict(CapPermissions::READ).unwrap();
+    let grandchild = child.slice(1, 1).unwrap();
+    child.revoke().unwrap();
+    assert!(Capability::from_token(grandchild).is_err());
+    assert!(Capability::from_token(root).is_ok());
+    root.revoke().unwrap();
+}
+
+#[test]
+fn raw_memory_is_untouched_after_revoke() {
+    let mut mem = [0u8; 4];
+    // SAFETY: `mem` outlives the token: it is revoked below before `mem` is read or dropped.
+    let tok = unsafe { Token::new_raw(mem.as_mut_ptr(), mem.len(), rw()) }.unwrap();
+    Capability::from_token(tok)
+        .unwrap()
+        .write(0, &[9, 9])
+        .unwrap();
+    tok.revoke().unwrap();
+    assert_eq!(mem, [9, 9, 0, 0]);
+}
+
+#[test]
+fn concurrent_use_and_revoke_never_crash() {
+    use rayon::prelude::*;
+    (0..64).into_par_iter().for_each(|i| {
+        let tok = Token::new_owned(vec![i as u8; 32].into_boxed_slice(), rw()).unwrap();
+        let s = tok.slice(8, 8).unwrap();
+        let cap = Capability::from_token(s).unwrap();
+        assert_eq!(cap.to_vec(0, 8).unwrap(), vec![i as u8; 8]);
+        drop(cap);
+        tok.revoke().unwrap();
+        assert!(Capability::from_token(s).is_err());
+    });
+}

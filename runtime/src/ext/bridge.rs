@@ -1,0 +1,112 @@
+//! The capability bridge: turns the token arguments of a built-in extension into
+//! [`SafeBuffer`]s before it runs and commits what it wrote after it succeeds.
+
+use std::sync::Arc;
+
+use crate::cap::{CapPermissions, Capability};
+
+use super::{ExtError, ExtFn, SafeBuffer};
+
+/// Where a buffer argument's length comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BufLen {
+    /// A fixed size (a 32-byte key, a 16-byte tag).
+    Fixed(usize),
+    /// The value of another argument (`input_len`).
+    Arg(usize),
+}
+
+/// A buffer argument of an extension: which argument holds the token, the permission it needs
+/// and how many bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BufArg {
+    /// Index of the argument holding the capability token.
+    pub arg: usize,
+    /// `READ` for inputs, `WRITE` for outputs.
+    pub permissions: CapPermissions,
+    /// How many bytes the extension accesses.
+    pub len: BufLen,
+}
+
+impl BufArg {
+    /// An input of `len` bytes.
+    pub const fn input(arg: usize, len: BufLen) -> BufArg {
+        BufArg {
+            arg,
+            permissions: CapPermissions::READ,
+            len,
+        }
+    }
+
+    /// An output of `len` bytes.
+    pub const fn output(arg: usize, len: BufLen) -> BufArg {
+        BufArg {
+            arg,
+            permissions: CapPermissions::WRITE,
+            len,
+        }
+    }
+}
+
+/// The body of a bridged extension: its buffers (in the order declared) and the raw arguments
+/// (lengths, counts; the token arguments are there too but useless without the table).
+pub type BridgedFn = fn(&mut [SafeBuffer], &[u64]) -> Result<u64, ExtError>;
+
+/// Wraps `body` into an [`ExtFn`] that validates `bufs` first.
+///
+/// For each declared buffer, the token is validated ([`ExtError::InvalidCapability`]), must have
+/// the declared permission ([`ExtError::PermissionDenied`]) and at least the declared length
+/// ([`ExtError::OutOfBounds`]). A zero-length buffer may be passed as token 0. Inputs are copied
+/// in; outputs start zeroed and the range the body wrote is copied out only if it returns `Ok`.
+pub fn bridged(bufs: &'static [BufArg], body: BridgedFn) -> ExtFn {
+    Arc::new(move |args, outputs| {
+        let _ = outputs;
+        call_bridged(bufs, body, args)
+    })
+}
+
+fn call_bridged(bufs: &[BufArg], body: BridgedFn, args: &[u64]) -> Result<u64, ExtError> {
+    let mut caps: Vec<Option<Capability>> = Vec::with_capacity(bufs.len());
+    let mut views: Vec<SafeBuffer> = Vec::with_capacity(bufs.len());
+    for b in bufs {
+        let len = match b.len {
+            BufLen::Fixed(n) => n,
+            BufLen::Arg(i) => {
+                let raw = *args
+                    .get(i)
+                    .ok_or(ExtError::InvalidArgument("length argument missing"))?;
+                usize::try_from(raw).map_err(|_| ExtError::OutOfBounds)?
+            }
+        };
+        let token = *args
+            .get(b.arg)
+            .ok_or(ExtError::InvalidArgument("buffer argument missing"))?;
+        if len == 0 && token == 0 {
+            caps.push(None);
+            views.push(SafeBuffer::new(Vec::new(), b.permissions));
+            continue;
+        }
+        let cap = Capability::from_raw(token).map_err(|_| ExtError::InvalidCapability)?;
+        if !cap.permissions().contains(b.permissions) {
+            return Err(ExtError::PermissionDenied);
+        }
+        if len > cap.length() {
+            return Err(ExtError::OutOfBounds);
+        }
+        let data = if b.permissions.contains(CapPermissions::READ) {
+            cap.to_vec(0, len).map_err(|_| ExtError::OutOfBounds)?
+        } else {
+            vec![0; len]
+        };
+        views.push(SafeBuffer::new(data, b.permissions));
+        caps.push(Some(cap));
+    }
+    let result = body(&mut views, args)?;
+    for (cap, view) in caps.iter().zip(&views) {
+        if let (Some(cap), Some((at, bytes))) = (cap, view.written()) {
+            cap.write(at, bytes).map_err(|_| ExtError::OutOfBounds)?;
+        }
+    }
+    Ok(result)
+}
