@@ -18,7 +18,7 @@ pub enum StdlibError {
     InvalidUtf8,
     /// Text that is not a number (`string_parse_int`, `string_parse_float`).
     NotANumber,
-    /// Text that is not JSON, or JSON nested deeper than the parser's limit (128).
+    /// Text that is not JSON, or JSON nested deeper than the parser's limit (127 levels).
     InvalidJson,
     /// A JSON operation on a value of the wrong JSON type (`json_set` on an array, …).
     WrongJsonType,

@@ -3,8 +3,8 @@
 //! Decisions where the spec is silent (each tested):
 //!
 //! - `json_parse` takes a string handle and accepts exactly what `serde_json` accepts (RFC 8259,
-//!   no trailing commas or comments), with serde_json's nesting limit of **128**: deeper input is
-//!   [`StdlibError::InvalidJson`]. Deeper values can still be *built* through `json_array_push` /
+//!   no trailing commas or comments), with serde_json's recursion limit: at most **127** nested
+//!   arrays/objects parse, deeper input is [`StdlibError::InvalidJson`]. Deeper values can still be *built* through `json_array_push` /
 //!   `json_set`; every operation on them (free, stringify, get) is stack-safe (see [`super::tree`]).
 //! - `json_stringify` returns a new string handle with the compact serialization; object keys
 //!   come out in ascending order (serde_json's default map is ordered by key).

@@ -11,7 +11,7 @@
 //! [`ExtensionRegistry::with_builtins`](super::ExtensionRegistry::with_builtins)) registers them.
 //! Each module documents its decisions where the spec is silent: [`vec`](self) out-of-range
 //! indexes, strings (invalid UTF-8 is rejected, byte offsets, parse failures), JSON (type
-//! mismatches, nesting limit 128 when parsing, push/set **move** their value).
+//! mismatches, at most 127 nested levels when parsing, push/set **move** their value).
 //!
 //! ## Ownership of returned handles
 //!

@@ -20,8 +20,8 @@
 //!   `inf` and `NaN`) and returns the `f64` bits. Anything else (including surrounding whitespace)
 //!   is [`StdlibError::NotANumber`].
 //! - `string_from_int` formats its argument as a signed `i64`; `string_from_float` formats the
-//!   `f64` with those bits in the shortest form that parses back to the same bits (`1`, `0.1`,
-//!   `inf`, `NaN`).
+//!   `f64` with those bits in the shortest form that parses back to the same bits, always
+//!   recognisable as a float: `1.0`, `0.1`, `1e300`, `-2.5e-300`, `inf`, `NaN` (Rust's `{:?}`).
 //!
 //! Operations that take two string handles read the second first and never hold two locks.
 
@@ -197,7 +197,7 @@ impl Stdlib {
 
     /// 158 `string_from_float`: the `f64` with these bits, shortest round-trip form.
     pub fn string_from_float(&self, bits: u64) -> Result<Handle, StdlibError> {
-        self.strings.insert(f64::from_bits(bits).to_string())
+        self.strings.insert(format!("{:?}", f64::from_bits(bits)))
     }
 }
 
