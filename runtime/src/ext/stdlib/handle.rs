@@ -85,8 +85,13 @@ struct Slot<T> {
     value: Option<T>,
 }
 
+/// A slot's lock on its own cache lines (128 bytes: two lines, against the adjacent-line
+/// prefetcher), so that threads working on neighbouring handles do not false-share.
+#[repr(align(128))]
+struct Padded<T>(Mutex<Slot<T>>);
+
 /// A run of slots allocated at once; it never moves.
-type Segment<T> = Box<[Mutex<Slot<T>>]>;
+type Segment<T> = Box<[Padded<T>]>;
 
 struct FreeList {
     free: Vec<u32>,
@@ -145,14 +150,14 @@ impl<T> HandleTable<T> {
         let seg = self.segments[k].get_or_init(|| {
             (0..(FIRST_SEGMENT << k))
                 .map(|_| {
-                    Mutex::new(Slot {
+                    Padded(Mutex::new(Slot {
                         generation: 0,
                         value: None,
-                    })
+                    }))
                 })
                 .collect()
         });
-        &seg[off]
+        &seg[off].0
     }
 
     fn existing_slot(&self, h: Handle) -> Result<&Mutex<Slot<T>>, StdlibError> {
@@ -162,7 +167,7 @@ impl<T> HandleTable<T> {
         let (k, off) = locate(h.slot());
         self.segments[k]
             .get()
-            .map(|seg| &seg[off])
+            .map(|seg| &seg[off].0)
             .ok_or(StdlibError::InvalidHandle)
     }
 
