@@ -3,6 +3,7 @@
 use crate::{Case, Ctx};
 
 mod errno;
+mod ext;
 mod stdlib;
 
 /// Builds an area's cases from its tables.
@@ -11,4 +12,8 @@ pub type AreaFn = fn(&Ctx) -> Result<Vec<Case>, String>;
 /// Every area, in report order. Every area must produce the same case names on every platform
 /// (inapplicable cases are skipped with a reason, not left out), so that the inventory snapshot
 /// and the cross-platform matrix line up.
-pub static ALL: &[(&str, AreaFn)] = &[("errno", errno::cases), ("stdlib", stdlib::cases)];
+pub static ALL: &[(&str, AreaFn)] = &[
+    ("errno", errno::cases),
+    ("ext", ext::cases),
+    ("stdlib", stdlib::cases),
+];

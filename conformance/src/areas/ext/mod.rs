@@ -1,0 +1,317 @@
+//! Area `ext`: the Extension Registry's table of built-ins (a row per ID) and the crypto
+//! extensions 1–10 against known-answer vectors (FIPS 180-2, RFC 4231, RFC 7914, RFC 8032,
+//! RFC 7748, typed in `cases/ext.toml`) and the Wycheproof sets (`vectors/wycheproof`), every
+//! vector one case, all called through `ExtensionRegistry::call` with capability tokens.
+
+mod wycheproof;
+
+use std::sync::OnceLock;
+
+use crate::{Case, CaseError, CaseResult, Ctx, ensure, ensure_eq, fail};
+use neurlang::runtime::{CapPermissions, Capability, ExtError, ExtensionRegistry, Token};
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExtFile {
+    ext: Vec<Row>,
+    sha256: Vec<Sha256Kat>,
+    hmac: Vec<HmacKat>,
+    pbkdf2: Vec<Pbkdf2Kat>,
+    ed25519: Vec<Ed25519Kat>,
+    x25519: Vec<X25519Kat>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Row {
+    id: u32,
+    name: String,
+    args: usize,
+    category: String,
+    taint: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Sha256Kat {
+    name: String,
+    msg: String,
+    #[serde(default)]
+    repeat: Option<usize>,
+    digest: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HmacKat {
+    name: String,
+    key: String,
+    data: String,
+    mac: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Pbkdf2Kat {
+    name: String,
+    password: String,
+    salt: String,
+    iterations: u64,
+    dk: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Ed25519Kat {
+    name: String,
+    secret: String,
+    public: String,
+    msg: String,
+    sig: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct X25519Kat {
+    name: String,
+    scalar: String,
+    u: String,
+    /// Hex, or `rejected` for a result the runtime refuses (all-zero shared secret).
+    out: String,
+}
+
+/// The registry every case calls through.
+pub(crate) fn registry() -> &'static ExtensionRegistry {
+    static R: OnceLock<ExtensionRegistry> = OnceLock::new();
+    R.get_or_init(ExtensionRegistry::with_builtins)
+}
+
+/// A capability token over an owned buffer, revoked on drop.
+pub(crate) struct Buf(Token);
+
+impl Buf {
+    /// A read-only buffer holding `bytes`.
+    pub(crate) fn input(bytes: &[u8]) -> Buf {
+        Buf(Token::new_owned(bytes.into(), CapPermissions::READ).expect("token"))
+    }
+
+    /// A read-write buffer of `len` bytes, filled with 0xA5 (to see what was written).
+    pub(crate) fn output(len: usize) -> Buf {
+        let perms = CapPermissions::READ | CapPermissions::WRITE;
+        Buf(Token::new_owned(vec![0xA5; len].into_boxed_slice(), perms).expect("token"))
+    }
+
+    pub(crate) fn tok(&self) -> u64 {
+        self.0.get()
+    }
+
+    pub(crate) fn bytes(&self) -> Vec<u8> {
+        let cap = Capability::from_token(self.0).expect("live token");
+        cap.to_vec(0, cap.length()).expect("readable")
+    }
+
+    pub(crate) fn untouched(&self) -> bool {
+        self.bytes().iter().all(|&b| b == 0xA5)
+    }
+}
+
+impl Drop for Buf {
+    fn drop(&mut self) {
+        let _ = self.0.revoke();
+    }
+}
+
+pub(crate) fn hex(s: &str) -> Result<Vec<u8>, CaseError> {
+    if !s.len().is_multiple_of(2) {
+        fail!("odd-length hex {s:?}");
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| {
+            u8::from_str_radix(&s[i..i + 2], 16)
+                .map_err(|e| CaseError::Fail(format!("hex {s:?}: {e}")))
+        })
+        .collect()
+}
+
+pub(crate) fn call(id: u32, args: &[u64]) -> Result<u64, ExtError> {
+    registry().call(id, args, &mut [0u64; 1])
+}
+
+pub fn cases(ctx: &Ctx) -> Result<Vec<Case>, String> {
+    let file: ExtFile = ctx.table("ext.toml")?;
+    let mut cases = Vec::new();
+    let ids: Vec<u32> = file.ext.iter().map(|r| r.id).collect();
+    cases.push(Case::new("ext", "table.crypto_complete", move || {
+        crypto_complete(&ids)
+    }));
+    for row in file.ext {
+        cases.push(Case::new(
+            "ext",
+            format!("table.{}.{}", row.id, row.name),
+            move || table_row(&row),
+        ));
+    }
+    for k in file.sha256 {
+        cases.push(Case::new("ext", format!("sha256.{}", k.name), move || {
+            sha256(&k)
+        }));
+    }
+    for k in file.hmac {
+        cases.push(Case::new(
+            "ext",
+            format!("hmac_sha256.{}", k.name),
+            move || hmac(&k),
+        ));
+    }
+    for k in file.pbkdf2 {
+        cases.push(Case::new(
+            "ext",
+            format!("pbkdf2_sha256.{}", k.name),
+            move || pbkdf2(&k),
+        ));
+    }
+    for k in file.ed25519 {
+        cases.push(Case::new("ext", format!("ed25519.{}", k.name), move || {
+            ed25519(&k)
+        }));
+    }
+    for k in file.x25519 {
+        cases.push(Case::new("ext", format!("x25519.{}", k.name), move || {
+            x25519(&k)
+        }));
+    }
+    cases.extend(wycheproof::cases(ctx)?);
+    Ok(cases)
+}
+
+/// Every crypto-range ID the registry has is in the table.
+fn crypto_complete(ids: &[u32]) -> CaseResult {
+    let missing: Vec<u32> = registry()
+        .iter()
+        .map(|i| i.id.get())
+        .filter(|id| *id < 100 && !ids.contains(id))
+        .collect();
+    ensure!(
+        missing.is_empty(),
+        "registered IDs with no row in cases/ext.toml: {missing:?}"
+    );
+    Ok(())
+}
+
+fn table_row(row: &Row) -> CaseResult {
+    let r = registry();
+    let Some(info) = r.info(row.id) else {
+        fail!("ID {} is not registered", row.id)
+    };
+    ensure_eq!(info.name, row.name, "name");
+    ensure_eq!(
+        r.lookup(&row.name).map(|i| i.get()),
+        Some(row.id),
+        "lookup by name"
+    );
+    ensure_eq!(info.arg_count, row.args, "argument count");
+    ensure_eq!(info.category.name(), row.category, "category");
+    ensure_eq!(info.propagate_taint, row.taint, "taint flag");
+    let wrong = vec![0u64; row.args + 1];
+    let got = call(row.id, &wrong);
+    ensure_eq!(
+        got,
+        Err(ExtError::WrongArgCount {
+            expected: row.args,
+            got: row.args + 1
+        }),
+        "call with one argument too many"
+    );
+    Ok(())
+}
+
+fn sha256(k: &Sha256Kat) -> CaseResult {
+    let msg = k.msg.repeat(k.repeat.unwrap_or(1));
+    let (input, out) = (Buf::input(msg.as_bytes()), Buf::output(32));
+    ensure_eq!(call(1, &[input.tok(), msg.len() as u64, out.tok()]), Ok(0));
+    ensure_eq!(out.bytes(), hex(&k.digest)?, "digest");
+    Ok(())
+}
+
+fn hmac(k: &HmacKat) -> CaseResult {
+    let (key, data) = (hex(&k.key)?, hex(&k.data)?);
+    let (kb, db, out) = (Buf::input(&key), Buf::input(&data), Buf::output(32));
+    ensure_eq!(
+        call(
+            2,
+            &[
+                kb.tok(),
+                key.len() as u64,
+                db.tok(),
+                data.len() as u64,
+                out.tok()
+            ]
+        ),
+        Ok(0)
+    );
+    let want = hex(&k.mac)?;
+    ensure_eq!(out.bytes()[..want.len()], want[..], "mac");
+    Ok(())
+}
+
+fn pbkdf2(k: &Pbkdf2Kat) -> CaseResult {
+    let (pw, salt, want) = (hex(&k.password)?, hex(&k.salt)?, hex(&k.dk)?);
+    let (pb, sb, out) = (Buf::input(&pw), Buf::input(&salt), Buf::output(want.len()));
+    let args = [
+        pb.tok(),
+        pw.len() as u64,
+        sb.tok(),
+        salt.len() as u64,
+        k.iterations,
+        out.tok(),
+        want.len() as u64,
+    ];
+    ensure_eq!(call(7, &args), Ok(0));
+    ensure_eq!(out.bytes(), want, "derived key");
+    Ok(())
+}
+
+fn ed25519(k: &Ed25519Kat) -> CaseResult {
+    let (sk, pk, msg, want) = (hex(&k.secret)?, hex(&k.public)?, hex(&k.msg)?, hex(&k.sig)?);
+    let (skb, pkb, mb, sig) = (
+        Buf::input(&sk),
+        Buf::input(&pk),
+        Buf::input(&msg),
+        Buf::output(64),
+    );
+    ensure_eq!(
+        call(8, &[skb.tok(), mb.tok(), msg.len() as u64, sig.tok()]),
+        Ok(0)
+    );
+    ensure_eq!(sig.bytes(), want, "signature");
+    ensure_eq!(
+        call(9, &[pkb.tok(), mb.tok(), msg.len() as u64, sig.tok()]),
+        Ok(1),
+        "verify"
+    );
+    let mut bad = want.clone();
+    bad[0] ^= 1;
+    let badb = Buf::input(&bad);
+    ensure_eq!(
+        call(9, &[pkb.tok(), mb.tok(), msg.len() as u64, badb.tok()]),
+        Ok(0),
+        "verify of a flipped signature"
+    );
+    Ok(())
+}
+
+fn x25519(k: &X25519Kat) -> CaseResult {
+    let (s, u) = (Buf::input(&hex(&k.scalar)?), Buf::input(&hex(&k.u)?));
+    let out = Buf::output(32);
+    let got = call(10, &[s.tok(), u.tok(), out.tok()]);
+    if k.out == "rejected" {
+        ensure_eq!(got, Err(ExtError::CryptoFailure), "low-order result");
+        ensure!(out.untouched(), "a rejected derivation wrote its output");
+    } else {
+        ensure_eq!(got, Ok(0));
+        ensure_eq!(out.bytes(), hex(&k.out)?, "shared secret");
+    }
+    Ok(())
+}

@@ -1,0 +1,265 @@
+//! The Wycheproof sets (vendored JSON, see `vectors/wycheproof/SOURCE`): AES-GCM, HMAC-SHA256,
+//! PBKDF2-HMAC-SHA256, Ed25519 and X25519, one case per `tcId`, run through the extensions.
+
+use std::sync::Arc;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::{Buf, call, hex};
+use crate::{Case, CaseError, CaseResult, Ctx, ensure, ensure_eq};
+use neurlang::runtime::ExtError;
+
+#[derive(Debug, Deserialize)]
+struct File {
+    #[serde(rename = "testGroups")]
+    groups: Vec<Group>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Group {
+    #[serde(flatten)]
+    fields: serde_json::Map<String, Value>,
+    tests: Vec<serde_json::Map<String, Value>>,
+}
+
+/// A test vector with its group's fields (the group's take second place).
+#[derive(Debug)]
+struct Vector {
+    group: Arc<serde_json::Map<String, Value>>,
+    test: serde_json::Map<String, Value>,
+}
+
+impl Vector {
+    fn str(&self, key: &str) -> Result<&str, CaseError> {
+        self.test
+            .get(key)
+            .and_then(Value::as_str)
+            .ok_or_else(|| CaseError::Fail(format!("vector has no string {key:?}")))
+    }
+
+    fn hex(&self, key: &str) -> Result<Vec<u8>, CaseError> {
+        hex(self.str(key)?)
+    }
+
+    fn num(&self, key: &str) -> Result<u64, CaseError> {
+        self.test
+            .get(key)
+            .or_else(|| self.group.get(key))
+            .and_then(Value::as_u64)
+            .ok_or_else(|| CaseError::Fail(format!("vector has no number {key:?}")))
+    }
+
+    fn valid(&self) -> Result<bool, CaseError> {
+        Ok(self.str("result")? == "valid")
+    }
+}
+
+type Check = fn(&Vector) -> CaseResult;
+/// Why a vector cannot run through the extension, if it cannot.
+type Skip = fn(&Vector) -> Option<String>;
+
+/// (set name, file, check, why a vector cannot run through the extension).
+const SETS: &[(&str, &str, Check, Skip)] = &[
+    ("aes_gcm", "aes_gcm_test.json", aes_gcm, aes_gcm_skip),
+    ("hmac_sha256", "hmac_sha256_test.json", hmac, |_| None),
+    (
+        "pbkdf2_sha256",
+        "pbkdf2_hmacsha256_test.json",
+        pbkdf2,
+        |_| None,
+    ),
+    ("ed25519", "ed25519_test.json", ed25519, |_| None),
+    ("x25519", "x25519_test.json", x25519, |_| None),
+];
+
+pub fn cases(ctx: &Ctx) -> Result<Vec<Case>, String> {
+    let mut cases = Vec::new();
+    for &(set, file, check, skip) in SETS {
+        let path = ctx.vectors_dir.join("wycheproof").join(file);
+        let text =
+            std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let parsed: File =
+            serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+        for g in parsed.groups {
+            let group = Arc::new(g.fields);
+            for test in g.tests {
+                let v = Vector {
+                    group: Arc::clone(&group),
+                    test,
+                };
+                let id = v
+                    .num("tcId")
+                    .map_err(|_| format!("{file}: a vector without tcId"))?;
+                let why = skip(&v);
+                cases.push(
+                    Case::new("ext", format!("wycheproof.{set}.tc{id}"), move || check(&v))
+                        .skip_if(why),
+                );
+            }
+        }
+    }
+    Ok(cases)
+}
+
+fn aes_gcm_skip(v: &Vector) -> Option<String> {
+    let (k, iv, tag) = (
+        v.num("keySize").ok()?,
+        v.num("ivSize").ok()?,
+        v.num("tagSize").ok()?,
+    );
+    if (k, iv, tag) != (256, 96, 128) {
+        return Some(format!(
+            "extensions 3/4 are AES-256 with a 96-bit nonce and 128-bit tag; vector has key {k}, nonce {iv}, tag {tag} bits"
+        ));
+    }
+    if v.str("aad").map_or(true, |a| !a.is_empty()) {
+        return Some(
+            "extensions 3/4 take no associated data (spec argument list); vector has AAD".into(),
+        );
+    }
+    None
+}
+
+fn aes_gcm(v: &Vector) -> CaseResult {
+    let (key, iv, msg, ct, tag) = (
+        v.hex("key")?,
+        v.hex("iv")?,
+        v.hex("msg")?,
+        v.hex("ct")?,
+        v.hex("tag")?,
+    );
+    let (kb, ivb) = (Buf::input(&key), Buf::input(&iv));
+    if v.valid()? {
+        let (mb, cb, tb) = (Buf::input(&msg), Buf::output(msg.len()), Buf::output(16));
+        ensure_eq!(
+            call(
+                3,
+                &[
+                    kb.tok(),
+                    ivb.tok(),
+                    mb.tok(),
+                    msg.len() as u64,
+                    cb.tok(),
+                    tb.tok()
+                ]
+            ),
+            Ok(0)
+        );
+        ensure_eq!(cb.bytes(), ct, "ciphertext");
+        ensure_eq!(tb.bytes(), tag, "tag");
+    }
+    let (cb, tb, pb) = (Buf::input(&ct), Buf::input(&tag), Buf::output(ct.len()));
+    let got = call(
+        4,
+        &[
+            kb.tok(),
+            ivb.tok(),
+            cb.tok(),
+            ct.len() as u64,
+            tb.tok(),
+            pb.tok(),
+        ],
+    );
+    if v.valid()? {
+        ensure_eq!(got, Ok(0), "decrypt");
+        ensure_eq!(pb.bytes(), msg, "plaintext");
+    } else {
+        ensure_eq!(
+            got,
+            Err(ExtError::CryptoFailure),
+            "decrypt of an invalid vector"
+        );
+        ensure!(pb.untouched(), "a failed decrypt wrote to its output");
+    }
+    Ok(())
+}
+
+fn hmac(v: &Vector) -> CaseResult {
+    let (key, msg, tag) = (v.hex("key")?, v.hex("msg")?, v.hex("tag")?);
+    let (kb, mb, out) = (Buf::input(&key), Buf::input(&msg), Buf::output(32));
+    ensure_eq!(
+        call(
+            2,
+            &[
+                kb.tok(),
+                key.len() as u64,
+                mb.tok(),
+                msg.len() as u64,
+                out.tok()
+            ]
+        ),
+        Ok(0)
+    );
+    let got = out.bytes();
+    let matches = tag.len() <= 32 && got[..tag.len()] == tag[..];
+    ensure_eq!(matches, v.valid()?, "computed MAC matches the vector's tag");
+    Ok(())
+}
+
+fn pbkdf2(v: &Vector) -> CaseResult {
+    let (pw, salt, dk) = (v.hex("password")?, v.hex("salt")?, v.hex("dk")?);
+    let (pb, sb, out) = (Buf::input(&pw), Buf::input(&salt), Buf::output(dk.len()));
+    let args = [
+        pb.tok(),
+        pw.len() as u64,
+        sb.tok(),
+        salt.len() as u64,
+        v.num("iterationCount")?,
+        out.tok(),
+        dk.len() as u64,
+    ];
+    ensure_eq!(call(7, &args), Ok(0));
+    ensure_eq!(out.bytes() == dk, v.valid()?, "derived key matches");
+    Ok(())
+}
+
+fn ed25519(v: &Vector) -> CaseResult {
+    let pk = v
+        .group
+        .get("publicKey")
+        .and_then(|k| k.get("pk"))
+        .and_then(Value::as_str)
+        .ok_or_else(|| CaseError::Fail("group has no publicKey.pk".into()))?;
+    let (pk, msg, sig) = (hex(pk)?, v.hex("msg")?, v.hex("sig")?);
+    let (pkb, mb) = (Buf::input(&pk), Buf::input(&msg));
+    if sig.len() != 64 {
+        // The extension reads exactly 64 bytes: a shorter signature buffer is refused before it
+        // runs, a longer one is cut to its first 64 bytes. Both must not verify.
+        ensure!(
+            !v.valid()?,
+            "valid vector with a {}-byte signature",
+            sig.len()
+        );
+        let sb = Buf::input(&sig);
+        let got = call(9, &[pkb.tok(), mb.tok(), msg.len() as u64, sb.tok()]);
+        ensure!(
+            got == Ok(0) || got == Err(ExtError::OutOfBounds) || sig.len() > 64,
+            "got {got:?}"
+        );
+        if sig.len() > 64 {
+            // Only the length makes it invalid; the 64-byte prefix may be a valid signature.
+            return Ok(());
+        }
+        return Ok(());
+    }
+    let sb = Buf::input(&sig);
+    let got = call(9, &[pkb.tok(), mb.tok(), msg.len() as u64, sb.tok()]);
+    ensure_eq!(got, Ok(u64::from(v.valid()?)), "verify");
+    Ok(())
+}
+
+fn x25519(v: &Vector) -> CaseResult {
+    let (public, private, shared) = (v.hex("public")?, v.hex("private")?, v.hex("shared")?);
+    let (pb, sb, out) = (Buf::input(&public), Buf::input(&private), Buf::output(32));
+    let got = call(10, &[sb.tok(), pb.tok(), out.tok()]);
+    if shared.iter().all(|&b| b == 0) {
+        // Low-order input: the runtime's policy is to reject (Wycheproof: "acceptable").
+        ensure_eq!(got, Err(ExtError::CryptoFailure), "all-zero shared secret");
+        ensure!(out.untouched(), "a rejected derivation wrote its output");
+    } else {
+        ensure_eq!(got, Ok(0), "derive");
+        ensure_eq!(out.bytes(), shared, "shared secret");
+    }
+    Ok(())
+}
