@@ -32,7 +32,9 @@ fuzz_target!(|data: &[u8]| {
     check_members(&lib, j, &direct);
 
     // Modify: push/set a copy of the value into a fresh container and into itself (rejected).
-    let copy = lib.json_parse(lib.json_stringify(j).unwrap()).unwrap();
+    let text = lib.json_stringify(j).unwrap();
+    let copy = lib.json_parse(text).unwrap();
+    lib.string_free(text).unwrap();
     let wrapper = lib.json_new_array().unwrap();
     lib.json_array_push(wrapper, copy).unwrap();
     assert!(lib.json_array_push(wrapper, wrapper).is_err());

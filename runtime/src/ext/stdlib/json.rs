@@ -16,7 +16,8 @@
 //!   on success the `value` handle is freed (using it again is `InvalidHandle`), which is what
 //!   makes building deep values linear. Pushing or setting a value into itself is
 //!   [`StdlibError::InvalidArgument`]. The key of `json_set` is a string handle and is only read.
-//!   `json_set` on an existing key replaces (and frees) the old member.
+//!   `json_set` on an existing key replaces (and frees) the old member. Checks run in this
+//!   order: the same handle twice, the key, the target (handle, then JSON type), the value.
 //! - **Wrong JSON type**: `json_get`, `json_set`, `json_object_keys` on a non-object, and
 //!   `json_array_len`, `json_array_get`, `json_array_push` on a non-array, are
 //!   [`StdlibError::WrongJsonType`], and change nothing.

@@ -385,3 +385,146 @@ fn string_from_bytes_reads_through_a_capability() {
     wo.revoke().unwrap();
     bad.revoke().unwrap();
 }
+
+#[derive(Debug, Clone)]
+enum JsonOp {
+    NewArray,
+    NewObject,
+    Parse(u8),
+    Push(usize, usize),
+    Set(usize, u8, usize),
+    Get(usize, u8),
+    ArrayGet(usize, u8),
+    Free(usize),
+}
+
+fn json_op() -> impl Strategy<Value = JsonOp> {
+    let i = any::<usize>();
+    prop_oneof![
+        2 => Just(JsonOp::NewArray),
+        2 => Just(JsonOp::NewObject),
+        2 => (0u8..4).prop_map(JsonOp::Parse),
+        4 => (i, i).prop_map(|(a, b)| JsonOp::Push(a, b)),
+        3 => (i, 0u8..3, i).prop_map(|(a, k, b)| JsonOp::Set(a, k, b)),
+        2 => (i, 0u8..3).prop_map(|(a, k)| JsonOp::Get(a, k)),
+        2 => (i, 0u8..3).prop_map(|(a, k)| JsonOp::ArrayGet(a, k)),
+        1 => i.prop_map(JsonOp::Free),
+    ]
+}
+
+const LEAVES: [&str; 4] = ["null", "true", "-2.5", "\"é\""];
+
+proptest! {
+    /// JSON handles agree with a map from handle to `Option<serde_json::Value>`: moves free the
+    /// moved handle, gets return copies (new handles), wrong types and stale handles are errors.
+    #[test]
+    fn json_agrees_with_a_model(ops in proptest::collection::vec(json_op(), 1..200)) {
+        use serde_json::Value;
+        let lib = Stdlib::new();
+        let mut hs: Vec<Handle> = Vec::new();
+        let mut model: HashMap<Handle, Option<Value>> = HashMap::new();
+        let mut add = |h: Handle, v: Value, hs: &mut Vec<Handle>, model: &mut HashMap<Handle, Option<Value>>| {
+            assert!(model.insert(h, Some(v)).is_none(), "handle reused");
+            hs.push(h);
+        };
+        for op in ops {
+            match op {
+                JsonOp::NewArray => add(lib.json_new_array().unwrap(), json!([]), &mut hs, &mut model),
+                JsonOp::NewObject => add(lib.json_new_object().unwrap(), json!({}), &mut hs, &mut model),
+                JsonOp::Parse(i) => {
+                    let text = LEAVES[i as usize];
+                    let sh = s(&lib, text);
+                    let h = lib.json_parse(sh).unwrap();
+                    lib.string_free(sh).unwrap();
+                    add(h, serde_json::from_str(text).unwrap(), &mut hs, &mut model);
+                }
+                JsonOp::Push(a, b) => {
+                    let (Some(a), Some(b)) = (pick(&hs, a), pick(&hs, b)) else { continue };
+                    let got = lib.json_array_push(a, b);
+                    let want = match (&model[&a], &model[&b]) {
+                        _ if a == b => Err(StdlibError::InvalidArgument),
+                        (None, _) => Err(StdlibError::InvalidHandle),
+                        (Some(Value::Array(_)), None) => Err(StdlibError::InvalidHandle),
+                        (Some(Value::Array(_)), Some(_)) => Ok(0),
+                        (Some(_), _) => Err(StdlibError::WrongJsonType),
+                    };
+                    prop_assert_eq!(got, want);
+                    if got.is_ok() {
+                        let v = model.get_mut(&b).unwrap().take().unwrap();
+                        model.get_mut(&a).unwrap().as_mut().unwrap().as_array_mut().unwrap().push(v);
+                    }
+                }
+                JsonOp::Set(a, k, b) => {
+                    let (Some(a), Some(b)) = (pick(&hs, a), pick(&hs, b)) else { continue };
+                    let key = format!("k{k}");
+                    let kh = s(&lib, &key);
+                    let got = lib.json_set(a, kh, b);
+                    lib.string_free(kh).unwrap();
+                    let want = match (&model[&a], &model[&b]) {
+                        _ if a == b => Err(StdlibError::InvalidArgument),
+                        (None, _) => Err(StdlibError::InvalidHandle),
+                        (Some(Value::Object(_)), None) => Err(StdlibError::InvalidHandle),
+                        (Some(Value::Object(_)), Some(_)) => Ok(0),
+                        (Some(_), _) => Err(StdlibError::WrongJsonType),
+                    };
+                    prop_assert_eq!(got, want);
+                    if got.is_ok() {
+                        let v = model.get_mut(&b).unwrap().take().unwrap();
+                        model.get_mut(&a).unwrap().as_mut().unwrap().as_object_mut().unwrap().insert(key, v);
+                    }
+                }
+                JsonOp::Get(a, k) => {
+                    let Some(a) = pick(&hs, a) else { continue };
+                    let kh = s(&lib, &format!("k{k}"));
+                    let got = lib.json_get(a, kh);
+                    lib.string_free(kh).unwrap();
+                    match &model[&a] {
+                        None => prop_assert_eq!(got, BAD),
+                        Some(Value::Object(m)) => match m.get(&format!("k{k}")) {
+                            None => prop_assert_eq!(got, Ok(0)),
+                            Some(v) => {
+                                let h = Handle::from_raw(got.unwrap());
+                                prop_assert_eq!(&lib.json_contents(h).unwrap(), v);
+                                lib.json_free(h).unwrap();
+                            }
+                        },
+                        Some(_) => prop_assert_eq!(got, Err(StdlibError::WrongJsonType)),
+                    }
+                }
+                JsonOp::ArrayGet(a, i) => {
+                    let Some(a) = pick(&hs, a) else { continue };
+                    let got = lib.json_array_get(a, u64::from(i));
+                    match &model[&a] {
+                        None => prop_assert_eq!(got, BAD),
+                        Some(Value::Array(v)) => match v.get(usize::from(i)) {
+                            None => prop_assert_eq!(got, Ok(0)),
+                            Some(v) => {
+                                let h = Handle::from_raw(got.unwrap());
+                                prop_assert_eq!(&lib.json_contents(h).unwrap(), v);
+                                lib.json_free(h).unwrap();
+                            }
+                        },
+                        Some(_) => prop_assert_eq!(got, Err(StdlibError::WrongJsonType)),
+                    }
+                }
+                JsonOp::Free(a) => {
+                    let Some(a) = pick(&hs, a) else { continue };
+                    let want = model.get_mut(&a).unwrap().take().map(|_| 0);
+                    prop_assert_eq!(lib.json_free(a).ok(), want);
+                }
+            }
+            for (&h, v) in &model {
+                match v {
+                    None => prop_assert_eq!(lib.json_get_type(h), BAD),
+                    Some(v) => {
+                        let sh = lib.json_stringify(h).unwrap();
+                        prop_assert_eq!(text(&lib, sh), serde_json::to_string(v).unwrap());
+                        lib.string_free(sh).unwrap();
+                    }
+                }
+            }
+            prop_assert_eq!(lib.live().jsons, model.values().filter(|v| v.is_some()).count());
+            prop_assert_eq!(lib.live().strings, 0);
+        }
+    }
+}
