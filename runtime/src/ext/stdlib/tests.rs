@@ -423,7 +423,7 @@ proptest! {
         let lib = Stdlib::new();
         let mut hs: Vec<Handle> = Vec::new();
         let mut model: HashMap<Handle, Option<Value>> = HashMap::new();
-        let mut add = |h: Handle, v: Value, hs: &mut Vec<Handle>, model: &mut HashMap<Handle, Option<Value>>| {
+        let add = |h: Handle, v: Value, hs: &mut Vec<Handle>, model: &mut HashMap<Handle, Option<Value>>| {
             assert!(model.insert(h, Some(v)).is_none(), "handle reused");
             hs.push(h);
         };
