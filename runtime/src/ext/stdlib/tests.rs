@@ -528,3 +528,17 @@ proptest! {
         }
     }
 }
+
+/// Regression (json_handles fuzz target): stringify -> parse must be exact for floats, which
+/// needs serde_json's correctly rounded parser (`float_roundtrip`).
+#[test]
+fn float_text_round_trips_exactly() {
+    let lib = Stdlib::new();
+    let src = format!("[-0.{}1]", "0".repeat(41));
+    let j = lib.json_parse(s(&lib, &src)).unwrap();
+    let once = lib.json_stringify(j).unwrap();
+    let j2 = lib.json_parse(once).unwrap();
+    let twice = lib.json_stringify(j2).unwrap();
+    assert_eq!(text(&lib, once), "[-1e-42]");
+    assert_eq!(text(&lib, twice), "[-1e-42]");
+}
