@@ -95,6 +95,10 @@ fn single_thread(c: &mut Criterion) {
     g.bench_function("registry_call", |b| {
         b.iter(|| call(&r, VEC_GET, &[black_box(v), black_box(7)]))
     });
+    let vh = neurlang::ext::stdlib::Handle::from_raw(v);
+    g.bench_function("handle_table_no_registry", |b| {
+        b.iter(|| lib.vec_get(black_box(vh), black_box(7)).unwrap())
+    });
     let direct: Vec<u64> = (0..16).collect();
     g.bench_function("direct", |b| b.iter(|| black_box(&direct)[black_box(7)]));
     g.finish();

@@ -10,12 +10,14 @@
 //!   therefore never names the slot's next value. A slot whose generation would wrap is retired
 //!   for good instead of being reused.
 //!
-//! Every slot has its own `Mutex`: threads working on different handles never contend. Only
-//! creating and freeing a handle touch the shared free list.
+//! Every slot has its own lock, folded with its generation into one atomic word ([`super::slot`]):
+//! threads working on different handles never contend, and an operation costs one
+//! compare-and-swap. Only creating and freeing a handle touch the shared free list.
 //!
 //! Freed, forged and wrong-type handles all give [`StdlibError::InvalidHandle`].
 
 use super::StdlibError;
+use super::slot::Slot;
 use std::fmt;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, OnceLock};
@@ -80,18 +82,8 @@ impl fmt::Debug for Handle {
     }
 }
 
-struct Slot<T> {
-    generation: u32,
-    value: Option<T>,
-}
-
-/// A slot's lock on its own cache lines (128 bytes: two lines, against the adjacent-line
-/// prefetcher), so that threads working on neighbouring handles do not false-share.
-#[repr(align(128))]
-struct Padded<T>(Mutex<Slot<T>>);
-
 /// A run of slots allocated at once; it never moves.
-type Segment<T> = Box<[Padded<T>]>;
+type Segment<T> = Box<[Slot<T>]>;
 
 struct FreeList {
     free: Vec<u32>,
@@ -115,7 +107,7 @@ impl<T> fmt::Debug for HandleTable<T> {
     }
 }
 
-/// Locks a mutex, ignoring poisoning: every operation leaves a slot consistent before it can panic.
+/// Locks the free list, ignoring poisoning (it is consistent between statements).
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
@@ -145,29 +137,21 @@ impl<T> HandleTable<T> {
         self.live.load(Ordering::Relaxed)
     }
 
-    fn slot(&self, index: u32) -> &Mutex<Slot<T>> {
+    fn slot(&self, index: u32) -> &Slot<T> {
         let (k, off) = locate(index);
-        let seg = self.segments[k].get_or_init(|| {
-            (0..(FIRST_SEGMENT << k))
-                .map(|_| {
-                    Padded(Mutex::new(Slot {
-                        generation: 0,
-                        value: None,
-                    }))
-                })
-                .collect()
-        });
-        &seg[off].0
+        let seg = self.segments[k]
+            .get_or_init(|| (0..(FIRST_SEGMENT << k)).map(|_| Slot::new()).collect());
+        &seg[off]
     }
 
-    fn existing_slot(&self, h: Handle) -> Result<&Mutex<Slot<T>>, StdlibError> {
+    fn existing_slot(&self, h: Handle) -> Result<&Slot<T>, StdlibError> {
         if h.tag() != self.tag as u64 {
             return Err(StdlibError::InvalidHandle);
         }
         let (k, off) = locate(h.slot());
         self.segments[k]
             .get()
-            .map(|seg| &seg[off].0)
+            .map(|seg| &seg[off])
             .ok_or(StdlibError::InvalidHandle)
     }
 
@@ -184,20 +168,20 @@ impl<T> HandleTable<T> {
                 None => return Err(StdlibError::TooManyHandles),
             }
         };
-        let mut slot = lock(self.slot(index));
-        debug_assert!(slot.value.is_none());
-        slot.value = Some(value);
+        let mut slot = self.slot(index).lock_any();
+        debug_assert!(slot.value().is_none());
+        *slot.value() = Some(value);
         self.live.fetch_add(1, Ordering::Relaxed);
-        Ok(Handle::new(self.tag, slot.generation, index))
+        Ok(Handle::new(self.tag, slot.generation(), index))
     }
 
     /// Runs `f` on the value named by `h`, holding only that value's lock.
     pub fn with<R>(&self, h: Handle, f: impl FnOnce(&mut T) -> R) -> Result<R, StdlibError> {
-        let mut slot = lock(self.existing_slot(h)?);
-        if slot.generation != h.generation() {
-            return Err(StdlibError::InvalidHandle);
-        }
-        match slot.value.as_mut() {
+        let mut slot = self
+            .existing_slot(h)?
+            .lock(h.generation())
+            .ok_or(StdlibError::InvalidHandle)?;
+        match slot.value().as_mut() {
             Some(v) => Ok(f(v)),
             None => Err(StdlibError::InvalidHandle),
         }
@@ -206,14 +190,17 @@ impl<T> HandleTable<T> {
     /// Frees `h`, returning its value (dropped by the caller, outside the slot's lock).
     pub fn remove(&self, h: Handle) -> Result<T, StdlibError> {
         let value = {
-            let mut slot = lock(self.existing_slot(h)?);
-            if slot.generation != h.generation() || slot.value.is_none() {
+            let mut slot = self
+                .existing_slot(h)?
+                .lock(h.generation())
+                .ok_or(StdlibError::InvalidHandle)?;
+            let Some(value) = slot.value().take() else {
                 return Err(StdlibError::InvalidHandle);
-            }
-            let value = slot.value.take();
-            let retired = slot.generation == GEN_MAX;
+            };
+            // A retired slot keeps its last generation and stays empty: never handed out again.
+            let retired = slot.generation() == GEN_MAX;
             if !retired {
-                slot.generation += 1;
+                slot.set_generation(slot.generation() + 1);
             }
             drop(slot);
             self.live.fetch_sub(1, Ordering::Relaxed);
@@ -222,13 +209,13 @@ impl<T> HandleTable<T> {
             }
             value
         };
-        value.ok_or(StdlibError::InvalidHandle)
+        Ok(value)
     }
 
     #[cfg(test)]
     fn set_generation(&self, h: Handle, generation: u32) -> Handle {
-        let mut slot = lock(self.existing_slot(h).unwrap());
-        slot.generation = generation;
+        let mut slot = self.existing_slot(h).unwrap().lock_any();
+        slot.set_generation(generation);
         Handle::new(self.tag, generation, h.slot())
     }
 }

@@ -33,6 +33,7 @@ mod handle;
 mod hashmap;
 mod json;
 pub mod ops;
+mod slot;
 mod string;
 mod tree;
 mod vec;
