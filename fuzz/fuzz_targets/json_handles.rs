@@ -26,7 +26,10 @@ fuzz_target!(|data: &[u8]| {
     let (j, direct) = match (parsed, direct) {
         (Ok(j), Some(d)) => (j, d),
         (Err(_), None) => return,
-        (ours, theirs) => panic!("acceptance differs: ours {ours:?}, serde_json {}", theirs.is_some()),
+        (ours, theirs) => panic!(
+            "acceptance differs: ours {ours:?}, serde_json {}",
+            theirs.is_some()
+        ),
     };
     assert_eq!(stringify(&lib, j), serde_json::to_string(&direct).unwrap());
     check_members(&lib, j, &direct);

@@ -17,7 +17,10 @@ fuzz_target!(|data: &[u8]| {
     let cut = (idx[7] as usize).min(rest.len());
     let (a_bytes, b_bytes) = rest.split_at(cut);
     let lib = Stdlib::new();
-    let (a, b) = match (lib.string_from_bytes(a_bytes), lib.string_from_bytes(b_bytes)) {
+    let (a, b) = match (
+        lib.string_from_bytes(a_bytes),
+        lib.string_from_bytes(b_bytes),
+    ) {
         (Ok(a), Ok(b)) => (a, b),
         (ra, rb) => {
             for (r, bytes) in [(ra, a_bytes), (rb, b_bytes)] {
@@ -53,7 +56,10 @@ fuzz_target!(|data: &[u8]| {
     let found = lib.string_find(a, b).unwrap();
     assert_eq!(found, sa.find(sb).map_or(u64::MAX, |i| i as u64));
     if sa.len() * (sb.len() + 1) < 1 << 16 {
-        assert_eq!(text(lib.string_replace(a, b, a).unwrap()), sa.replace(sb, sa));
+        assert_eq!(
+            text(lib.string_replace(a, b, a).unwrap()),
+            sa.replace(sb, sa)
+        );
     }
     match lib.string_split(a, b) {
         Ok(v) => {
@@ -74,8 +80,14 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!(text(lib.string_trim(a).unwrap()), sa.trim());
     assert_eq!(text(lib.string_to_upper(a).unwrap()), sa.to_uppercase());
     assert_eq!(text(lib.string_to_lower(a).unwrap()), sa.to_lowercase());
-    assert_eq!(lib.string_starts_with(a, b).unwrap(), u64::from(sa.starts_with(sb)));
-    assert_eq!(lib.string_ends_with(a, b).unwrap(), u64::from(sa.ends_with(sb)));
+    assert_eq!(
+        lib.string_starts_with(a, b).unwrap(),
+        u64::from(sa.starts_with(sb))
+    );
+    assert_eq!(
+        lib.string_ends_with(a, b).unwrap(),
+        u64::from(sa.ends_with(sb))
+    );
     let bytes = lib.string_to_bytes(a).unwrap();
     assert_eq!(
         lib.vec_contents(bytes).unwrap(),
