@@ -217,3 +217,65 @@ pub(super) fn lookup(token: Token) -> Result<(Arc<Region>, usize, usize, CapPerm
 pub(super) fn live() -> usize {
     table().read().live
 }
+
+/// Several accesses under one read lock of the table (the extension bridge validates and copies
+/// all of a call's buffers with one lock round trip instead of one per buffer).
+///
+/// While a `Batch` is alive, creating, deriving or revoking tokens on the same thread deadlocks:
+/// keep it short and call nothing but its methods.
+pub(crate) struct Batch {
+    t: &'static Table,
+    inner: RwLockReadGuard<'static, Inner>,
+}
+
+impl Batch {
+    pub(crate) fn new() -> Batch {
+        let t = table();
+        Batch { t, inner: t.read() }
+    }
+
+    /// The entry of a valid token that has `need` and at least `len` bytes.
+    fn entry(&self, token: Token, need: CapPermissions, len: usize) -> Result<&Entry, Errno> {
+        let index = self.inner.resolve(self.t, token).ok_or(Errno::EFAULT)?;
+        let e = self.inner.slots[index as usize]
+            .entry
+            .as_ref()
+            .ok_or(Errno::EFAULT)?;
+        if !e.permissions.contains(need) {
+            return Err(Errno::EACCES);
+        }
+        if len > e.length {
+            return Err(Errno::ERANGE);
+        }
+        Ok(e)
+    }
+
+    /// Checks a token: `EFAULT` if invalid, `EACCES` without `need`, `ERANGE` if shorter than
+    /// `len` (the bridge maps these to distinct `ExtError`s; the ABI reports all as `EFAULT`).
+    pub(crate) fn check(
+        &self,
+        token: Token,
+        need: CapPermissions,
+        len: usize,
+    ) -> Result<(), Errno> {
+        self.entry(token, need, len).map(|_| ())
+    }
+
+    /// The first `len` bytes of a readable token.
+    pub(crate) fn copy_out(&self, token: Token, len: usize) -> Result<Vec<u8>, Errno> {
+        let e = self.entry(token, CapPermissions::READ, len)?;
+        let mut v = vec![0; len];
+        // The entry is in the table, so its region is not revoked: a root's revocation removes
+        // the entry under the write lock before it marks the region and waits.
+        e.region.copy_out(e.offset, &mut v);
+        Ok(v)
+    }
+
+    /// Writes `data` at `offset` into a writable token.
+    pub(crate) fn copy_in(&self, token: Token, offset: usize, data: &[u8]) -> Result<(), Errno> {
+        let end = offset.checked_add(data.len()).ok_or(Errno::ERANGE)?;
+        let e = self.entry(token, CapPermissions::WRITE, end)?;
+        e.region.copy_in(e.offset + offset, data);
+        Ok(())
+    }
+}

@@ -3,7 +3,8 @@
 
 use std::sync::Arc;
 
-use crate::cap::{CapPermissions, Capability};
+use crate::cap::{Batch, CapPermissions, Token};
+use crate::errno::Errno;
 
 use super::{ExtError, ExtFn, SafeBuffer};
 
@@ -49,6 +50,9 @@ impl BufArg {
     }
 }
 
+/// The most buffer arguments one bridged extension may declare.
+pub const MAX_BUFS: usize = 8;
+
 /// The body of a bridged extension: its buffers (in the order declared) and the raw arguments
 /// (lengths, counts; the token arguments are there too but useless without the table).
 pub type BridgedFn = fn(&mut [SafeBuffer], &[u64]) -> Result<u64, ExtError>;
@@ -59,7 +63,14 @@ pub type BridgedFn = fn(&mut [SafeBuffer], &[u64]) -> Result<u64, ExtError>;
 /// the declared permission ([`ExtError::PermissionDenied`]) and at least the declared length
 /// ([`ExtError::OutOfBounds`]). A zero-length buffer may be passed as token 0. Inputs are copied
 /// in; outputs start zeroed and the range the body wrote is copied out only if it returns `Ok`.
+///
+/// # Panics
+/// If more than [`MAX_BUFS`] buffers are declared.
 pub fn bridged(bufs: &'static [BufArg], body: BridgedFn) -> ExtFn {
+    assert!(
+        bufs.len() <= MAX_BUFS,
+        "at most {MAX_BUFS} buffer arguments"
+    );
     Arc::new(move |args, outputs| {
         let _ = outputs;
         call_bridged(bufs, body, args)
@@ -67,46 +78,63 @@ pub fn bridged(bufs: &'static [BufArg], body: BridgedFn) -> ExtFn {
 }
 
 fn call_bridged(bufs: &[BufArg], body: BridgedFn, args: &[u64]) -> Result<u64, ExtError> {
-    let mut caps: Vec<Option<Capability>> = Vec::with_capacity(bufs.len());
+    let mut tokens: [Option<Token>; MAX_BUFS] = [None; MAX_BUFS];
     let mut views: Vec<SafeBuffer> = Vec::with_capacity(bufs.len());
-    for b in bufs {
-        let len = match b.len {
-            BufLen::Fixed(n) => n,
-            BufLen::Arg(i) => {
-                let raw = *args
-                    .get(i)
-                    .ok_or(ExtError::InvalidArgument("length argument missing"))?;
-                usize::try_from(raw).map_err(|_| ExtError::OutOfBounds)?
+    {
+        // One table lock for every buffer of the call.
+        let batch = Batch::new();
+        for (b, slot) in bufs.iter().zip(tokens.iter_mut()) {
+            let len = match b.len {
+                BufLen::Fixed(n) => n,
+                BufLen::Arg(i) => {
+                    let raw = *args
+                        .get(i)
+                        .ok_or(ExtError::InvalidArgument("length argument missing"))?;
+                    usize::try_from(raw).map_err(|_| ExtError::OutOfBounds)?
+                }
+            };
+            let raw = *args
+                .get(b.arg)
+                .ok_or(ExtError::InvalidArgument("buffer argument missing"))?;
+            if len == 0 && raw == 0 {
+                views.push(SafeBuffer::new(Vec::new(), b.permissions));
+                continue;
             }
-        };
-        let token = *args
-            .get(b.arg)
-            .ok_or(ExtError::InvalidArgument("buffer argument missing"))?;
-        if len == 0 && token == 0 {
-            caps.push(None);
-            views.push(SafeBuffer::new(Vec::new(), b.permissions));
-            continue;
+            let token = Token::from_raw(raw);
+            batch
+                .check(token, b.permissions, len)
+                .map_err(map_cap_error)?;
+            let data = if b.permissions.contains(CapPermissions::READ) {
+                batch.copy_out(token, len).map_err(map_cap_error)?
+            } else {
+                vec![0; len]
+            };
+            views.push(SafeBuffer::new(data, b.permissions));
+            *slot = Some(token);
         }
-        let cap = Capability::from_raw(token).map_err(|_| ExtError::InvalidCapability)?;
-        if !cap.permissions().contains(b.permissions) {
-            return Err(ExtError::PermissionDenied);
-        }
-        if len > cap.length() {
-            return Err(ExtError::OutOfBounds);
-        }
-        let data = if b.permissions.contains(CapPermissions::READ) {
-            cap.to_vec(0, len).map_err(|_| ExtError::OutOfBounds)?
-        } else {
-            vec![0; len]
-        };
-        views.push(SafeBuffer::new(data, b.permissions));
-        caps.push(Some(cap));
     }
     let result = body(&mut views, args)?;
-    for (cap, view) in caps.iter().zip(&views) {
-        if let (Some(cap), Some((at, bytes))) = (cap, view.written()) {
-            cap.write(at, bytes).map_err(|_| ExtError::OutOfBounds)?;
+    let batch = Batch::new();
+    // Check every output first, so that a token revoked while the body ran commits nothing.
+    for (token, view) in tokens.iter().zip(&views) {
+        if let (Some(token), Some((at, bytes))) = (token, view.written()) {
+            batch
+                .check(*token, CapPermissions::WRITE, at + bytes.len())
+                .map_err(map_cap_error)?;
+        }
+    }
+    for (token, view) in tokens.iter().zip(&views) {
+        if let (Some(token), Some((at, bytes))) = (token, view.written()) {
+            batch.copy_in(*token, at, bytes).map_err(map_cap_error)?;
         }
     }
     Ok(result)
+}
+
+fn map_cap_error(e: Errno) -> ExtError {
+    match e {
+        Errno::EACCES => ExtError::PermissionDenied,
+        Errno::ERANGE => ExtError::OutOfBounds,
+        _ => ExtError::InvalidCapability,
+    }
 }

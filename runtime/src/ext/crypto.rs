@@ -198,6 +198,11 @@ pub fn buffers(id: ExtId) -> Option<&'static [BufArg]> {
     BUILTINS.iter().find(|b| b.id == id.0).map(|b| b.bufs)
 }
 
+/// The Ed25519 public key of a 32-byte secret seed (as `ed25519_sign` uses it).
+pub fn ed25519_public_key(seed: &[u8; 32]) -> [u8; 32] {
+    SigningKey::from_bytes(seed).verifying_key().to_bytes()
+}
+
 fn array<const N: usize>(buf: &SafeBuffer) -> Result<[u8; N], ExtError> {
     buf.read(0, N)?
         .try_into()
