@@ -7,6 +7,7 @@ mod aio;
 mod errno;
 mod ext;
 pub(crate) mod pool;
+mod stdlib;
 
 /// Builds an area's cases from its tables.
 pub type AreaFn = fn(&Ctx) -> Result<Vec<Case>, String>;
@@ -19,5 +20,6 @@ pub static ALL: &[(&str, AreaFn)] = &[
     ("abi", abi::cases),
     ("ext", ext::cases),
     ("pool", pool::cases),
+    ("stdlib", stdlib::cases),
     ("aio", aio::cases),
 ];

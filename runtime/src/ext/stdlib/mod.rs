@@ -1,11 +1,148 @@
-//! The standard library extensions (IDs 100–189: Vec, HashMap, String, JSON handles).
+//! The standard-library extensions (IDs 100–181): Vec, HashMap, String and JSON values that
+//! Neurlang code holds through `u64` handles.
 //!
-//! Filled in by the stdlib work (issue 6); [`register_all`] is called by
-//! [`ExtensionRegistry::with_builtins`](super::ExtensionRegistry::with_builtins).
+//! Where the spec keeps every value in a global `RwLock<HashMap>` keyed by a counter, this
+//! module uses one [`HandleTable`] per type: generational handles (never 0, never reused while
+//! a stale copy could name them), typed (a vec handle given to a hashmap operation is
+//! `InvalidHandle`), and a lock per value, so threads on different handles do not contend.
+//!
+//! Every operation is a plain method of [`Stdlib`] (`vec_push`, `json_parse`, …); [`ops::OPS`]
+//! binds them to the spec's IDs, names and argument counts, and [`register_all`] (called by
+//! [`ExtensionRegistry::with_builtins`](super::ExtensionRegistry::with_builtins)) registers them.
+//! Each module documents its decisions where the spec is silent: [`vec`](self) out-of-range
+//! indexes, strings (invalid UTF-8 is rejected, byte offsets, parse failures), JSON (type
+//! mismatches, at most 127 nested levels when parsing, push/set **move** their value).
+//!
+//! ## Ownership of returned handles
+//!
+//! Every handle an operation returns is **new and owned by the caller**, who frees it with the
+//! type's `*_free`: `hashmap_keys`/`hashmap_values` (a vec), `string_split` (a vec *and* each
+//! string in it), `string_to_bytes` (a vec), `json_get`/`json_array_get` (a copy of the member;
+//! 0 when missing), `json_object_keys` (a vec and each string), `json_stringify` (a string).
+//! [`Stdlib::live`] counts live handles per type, so leaks are observable.
+//!
+//! ## Errors
+//!
+//! A freed, forged or wrong-type handle is [`ExtError::InvalidHandle`]; a bad capability token
+//! for `string_from_bytes` is `InvalidCapability` / `PermissionDenied` / `OutOfBounds`; every
+//! other failure is `InvalidArgument` with a fixed message (see [`StdlibError`]). The spec's
+//! in-band results (0 for missing, `u64::MAX` = -1 for not found) are results, not errors.
 
-use super::ExtensionRegistry;
+mod error;
+mod handle;
+mod hashmap;
+mod json;
+pub mod ops;
+mod slot;
+mod string;
+mod tree;
+mod vec;
 
-/// Registers every stdlib extension with [`ExtensionRegistry::register_with_id`].
+pub use error::StdlibError;
+pub use handle::{Handle, HandleTable, Tag};
+pub use ops::{OPS, Op};
+pub use tree::{Json, code as json_type};
+
+use super::{ExtCategory, ExtError, ExtId, ExtensionRegistry};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Registers every stdlib extension (IDs 100–181) with fresh handle tables.
+///
+/// # Panics
+/// If one of the stdlib's IDs or names is already registered (a programming error: the
+/// registry reserves 100–189 for the stdlib).
 pub fn register_all(registry: &mut ExtensionRegistry) {
-    let _ = registry;
+    register_into(registry, Arc::new(Stdlib::new()));
 }
+
+/// Registers every stdlib extension over `lib`, so the caller can watch [`Stdlib::live`].
+///
+/// # Panics
+/// As [`register_all`].
+pub fn register_into(registry: &mut ExtensionRegistry, lib: Arc<Stdlib>) {
+    for op in OPS {
+        let lib = Arc::clone(&lib);
+        let call = op.call;
+        registry
+            .register_with_id(
+                ExtId(op.id),
+                op.name,
+                op.description,
+                op.argc,
+                true,
+                category(op.id),
+                Arc::new(move |args, _outputs| call(&lib, args).map_err(ExtError::from)),
+            )
+            .unwrap_or_else(|e| panic!("registering stdlib extension {}: {e}", op.name));
+    }
+}
+
+fn category(id: u32) -> ExtCategory {
+    match id {
+        100..=119 => ExtCategory::Vec,
+        120..=139 => ExtCategory::HashMap,
+        140..=169 => ExtCategory::String,
+        _ => ExtCategory::Json,
+    }
+}
+
+/// The stdlib's state: one handle table per type.
+#[derive(Debug)]
+pub struct Stdlib {
+    vecs: HandleTable<Vec<u64>>,
+    maps: HandleTable<HashMap<u64, u64>>,
+    strings: HandleTable<String>,
+    jsons: HandleTable<Json>,
+}
+
+/// How many handles of each type are live: leaks are observable.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LiveHandles {
+    /// Live vec handles.
+    pub vecs: usize,
+    /// Live hashmap handles.
+    pub maps: usize,
+    /// Live string handles.
+    pub strings: usize,
+    /// Live JSON handles.
+    pub jsons: usize,
+}
+
+impl LiveHandles {
+    /// The total over all types.
+    pub fn total(&self) -> usize {
+        self.vecs + self.maps + self.strings + self.jsons
+    }
+}
+
+impl Default for Stdlib {
+    fn default() -> Self {
+        Stdlib::new()
+    }
+}
+
+impl Stdlib {
+    /// Empty tables.
+    pub fn new() -> Stdlib {
+        Stdlib {
+            vecs: HandleTable::new(Tag::Vec),
+            maps: HandleTable::new(Tag::HashMap),
+            strings: HandleTable::new(Tag::String),
+            jsons: HandleTable::new(Tag::Json),
+        }
+    }
+
+    /// The live-handle count of each type.
+    pub fn live(&self) -> LiveHandles {
+        LiveHandles {
+            vecs: self.vecs.live(),
+            maps: self.maps.live(),
+            strings: self.strings.live(),
+            jsons: self.jsons.live(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,180 @@
+//! Area `stdlib`: the standard-library extensions 100–181 through the extension registry.
+//!
+//! - `stdlib.registry.NAME`: the spec's ID, name and argument count (`cases/stdlib-ops.toml`,
+//!   the spec's tables as data) are what the registry has.
+//! - `stdlib.invalid.NAME`: for every handle argument of every operation, a freed handle, a
+//!   forged one (0, a bumped generation) and a live handle of another type are `InvalidHandle`.
+//! - `stdlib.script.NAME`: step scripts (`cases/stdlib-*.toml`, see [`script`]): create,
+//!   operate, free, use after free, each ending with a leak check.
+//! - `stdlib.coverage`: every operation is called by some script.
+//! - `stdlib.jsontestsuite.…`: JSONTestSuite through `string_from_bytes` → `json_parse` (see
+//!   [`jsonsuite`]).
+
+mod jsonsuite;
+mod script;
+
+use crate::{Case, CaseResult, Ctx, ensure, ensure_eq};
+use neurlang::runtime::ExtensionRegistry;
+use script::{Env, Script, err_name};
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+struct OpsFile {
+    op: Vec<OpRow>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OpRow {
+    id: u32,
+    name: String,
+    /// Argument kinds: vec, map, str, jobj, jarr, json (any JSON value), u64, cap, len.
+    args: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ScriptsFile {
+    script: Vec<Script>,
+}
+
+const SCRIPT_FILES: &[&str] = &[
+    "stdlib-vec.toml",
+    "stdlib-hashmap.toml",
+    "stdlib-string.toml",
+    "stdlib-json.toml",
+];
+
+pub fn cases(ctx: &Ctx) -> Result<Vec<Case>, String> {
+    let ops: OpsFile = ctx.table("stdlib-ops.toml")?;
+    let mut scripts = Vec::new();
+    for f in SCRIPT_FILES {
+        let file: ScriptsFile = ctx.table(f)?;
+        scripts.extend(file.script);
+    }
+    let mut cases = Vec::new();
+    for op in &ops.op {
+        let row = op.clone();
+        cases.push(Case::new(
+            "stdlib",
+            format!("registry.{}", op.name),
+            move || registry_row(&row),
+        ));
+        let row = op.clone();
+        cases.push(Case::new(
+            "stdlib",
+            format!("invalid.{}", op.name),
+            move || invalid_handles(&row),
+        ));
+    }
+    let names: Vec<String> = ops.op.iter().map(|o| o.name.clone()).collect();
+    let called: Vec<String> = scripts
+        .iter()
+        .flat_map(|s| s.steps.iter().map(|st| st.call.clone()))
+        .collect();
+    cases.push(Case::new("stdlib", "coverage", move || {
+        let missing: Vec<&String> = names.iter().filter(|n| !called.contains(n)).collect();
+        ensure!(
+            missing.is_empty(),
+            "operations no script calls: {missing:?}"
+        );
+        Ok(())
+    }));
+    for s in scripts {
+        cases.push(Case::new(
+            "stdlib",
+            format!("script.{}", s.name),
+            move || script::run(&s),
+        ));
+    }
+    cases.extend(jsonsuite::cases(ctx)?);
+    Ok(cases)
+}
+
+fn registry_row(row: &OpRow) -> CaseResult {
+    let r = ExtensionRegistry::with_builtins();
+    let Some(info) = r.info(row.id) else {
+        crate::fail!("ID {} is not registered", row.id);
+    };
+    ensure_eq!(info.name, row.name, "name of ID {}", row.id);
+    ensure_eq!(
+        info.arg_count,
+        row.args.len(),
+        "argument count of {}",
+        row.name
+    );
+    ensure_eq!(
+        r.lookup(&row.name).map(|i| i.get()),
+        Some(row.id),
+        "ID of {}",
+        row.name
+    );
+    Ok(())
+}
+
+fn is_handle(kind: &str) -> bool {
+    matches!(kind, "vec" | "map" | "str" | "jobj" | "jarr" | "json")
+}
+
+/// A fresh valid argument of `kind`.
+fn make(env: &mut Env, kind: &str) -> Result<u64, String> {
+    let r = match kind {
+        "vec" => env.call("vec_new", &[]),
+        "map" => env.call("hashmap_new", &[]),
+        "str" => return env.string(b"x"),
+        "jobj" => env.call("json_new_object", &[]),
+        "jarr" | "json" => env.call("json_new_array", &[]),
+        "cap" => return env.token(b"x", neurlang::cap::CapPermissions::READ),
+        "len" => Ok(1),
+        _ => Ok(0),
+    };
+    r.map_err(|e| format!("making a {kind}: {e}"))
+}
+
+/// Every handle argument, replaced in turn by a freed, a forged and a wrong-type handle, gives
+/// `InvalidHandle`, and changes nothing (no handle leaks or disappears).
+fn invalid_handles(row: &OpRow) -> CaseResult {
+    let mut env = Env::new();
+    for (p, kind) in row.args.iter().enumerate() {
+        if !is_handle(kind) {
+            continue;
+        }
+        let valid: Vec<u64> = row
+            .args
+            .iter()
+            .map(|k| make(&mut env, k))
+            .collect::<Result<_, _>>()?;
+        let freed = make(&mut env, kind)?;
+        env.free(freed)?;
+        let other = if kind == "vec" {
+            make(&mut env, "map")?
+        } else {
+            make(&mut env, "vec")?
+        };
+        let bumped = valid[p].wrapping_add(1 << 32);
+        for (what, bad) in [
+            ("freed", freed),
+            ("zero", 0),
+            ("bumped generation", bumped),
+            ("other type", other),
+        ] {
+            let mut args = valid.clone();
+            args[p] = bad;
+            let live = env.lib.live();
+            let got = env.call(&row.name, &args);
+            ensure!(
+                matches!(&got, Err(e) if err_name(e) == "InvalidHandle"),
+                "{} with a {what} handle as argument {}: got {got:?}",
+                row.name,
+                p + 1
+            );
+            ensure_eq!(env.lib.live(), live, "live handles after the failed call");
+        }
+        env.free(other)?;
+        for (k, v) in row.args.iter().zip(valid) {
+            if is_handle(k) {
+                env.free(v)?;
+            }
+        }
+    }
+    env.finish()
+}

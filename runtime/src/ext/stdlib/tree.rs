@@ -1,0 +1,216 @@
+//! Stack-safe operations on JSON trees of any depth.
+//!
+//! `serde_json::Value`'s own `Drop`, `Clone`, `Display` and serializer recurse once per level:
+//! a value nested 100 000 deep (which `json_array_push` can build one level at a time) overflows
+//! the stack in each of them. Everything here uses an explicit worklist on the heap instead, and
+//! [`Json`] is the owner that stores such values: its `Drop` is [`drop_deep`].
+
+use serde_json::{Map, Value};
+
+/// A JSON value that drops without recursion, whatever its depth.
+#[derive(Default)]
+pub struct Json(pub Value);
+
+impl Drop for Json {
+    fn drop(&mut self) {
+        drop_deep(std::mem::take(&mut self.0));
+    }
+}
+
+impl std::fmt::Debug for Json {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Json(type {})", type_code(&self.0))
+    }
+}
+
+/// The spec's JSON type codes.
+pub mod code {
+    /// `null`.
+    pub const NULL: u64 = 0;
+    /// `true` / `false`.
+    pub const BOOL: u64 = 1;
+    /// Any number.
+    pub const NUMBER: u64 = 2;
+    /// A string.
+    pub const STRING: u64 = 3;
+    /// An array.
+    pub const ARRAY: u64 = 4;
+    /// An object.
+    pub const OBJECT: u64 = 5;
+}
+
+/// The spec's type code of a value (NULL=0 … OBJECT=5).
+pub fn type_code(v: &Value) -> u64 {
+    match v {
+        Value::Null => code::NULL,
+        Value::Bool(_) => code::BOOL,
+        Value::Number(_) => code::NUMBER,
+        Value::String(_) => code::STRING,
+        Value::Array(_) => code::ARRAY,
+        Value::Object(_) => code::OBJECT,
+    }
+}
+
+/// Drops a value of any depth, children first, on a heap worklist.
+pub fn drop_deep(v: Value) {
+    let mut work = vec![v];
+    while let Some(mut v) = work.pop() {
+        match &mut v {
+            Value::Array(a) => work.extend(a.drain(..).filter(is_container)),
+            Value::Object(m) => work.extend(
+                std::mem::take(m)
+                    .into_iter()
+                    .map(|(_, c)| c)
+                    .filter(is_container),
+            ),
+            _ => {}
+        }
+    }
+}
+
+fn is_container(v: &Value) -> bool {
+    matches!(v, Value::Array(_) | Value::Object(_))
+}
+
+enum Frame<'a> {
+    Array(std::slice::Iter<'a, Value>, Vec<Value>),
+    Object(
+        serde_json::map::Iter<'a>,
+        Map<String, Value>,
+        Option<String>,
+    ),
+}
+
+/// Clones a value of any depth.
+pub fn clone_deep(v: &Value) -> Value {
+    let mut stack: Vec<Frame<'_>> = Vec::new();
+    let mut next = Some(v);
+    loop {
+        let mut done = match next.take() {
+            Some(Value::Array(a)) => {
+                stack.push(Frame::Array(a.iter(), Vec::with_capacity(a.len())));
+                None
+            }
+            Some(Value::Object(m)) => {
+                stack.push(Frame::Object(m.iter(), Map::new(), None));
+                None
+            }
+            Some(leaf) => Some(leaf.clone()),
+            None => None,
+        };
+        // Hand the finished value to its parent and find the next child to descend into.
+        while next.is_none() {
+            let Some(top) = stack.last_mut() else {
+                return done.unwrap_or(Value::Null);
+            };
+            match top {
+                Frame::Array(iter, out) => {
+                    out.extend(done.take());
+                    next = iter.next();
+                }
+                Frame::Object(iter, out, key) => {
+                    if let (Some(k), Some(d)) = (key.take(), done.take()) {
+                        out.insert(k, d);
+                    }
+                    if let Some((k, c)) = iter.next() {
+                        *key = Some(k.clone());
+                        next = Some(c);
+                    }
+                }
+            }
+            if next.is_none() {
+                done = Some(match stack.pop() {
+                    Some(Frame::Array(_, out)) => Value::Array(out),
+                    Some(Frame::Object(_, out, _)) => Value::Object(out),
+                    None => unreachable!("the loop checked the stack is not empty"),
+                });
+            }
+        }
+    }
+}
+
+enum Item<'a> {
+    Value(&'a Value),
+    Text(&'static [u8]),
+    Key(&'a str),
+}
+
+/// Serializes a value of any depth compactly, byte for byte as `serde_json::to_string` does.
+pub fn stringify(v: &Value) -> String {
+    let mut out: Vec<u8> = Vec::new();
+    let mut work = vec![Item::Value(v)];
+    while let Some(item) = work.pop() {
+        match item {
+            Item::Text(t) => out.extend_from_slice(t),
+            Item::Key(k) => {
+                serde_json::to_writer(&mut out, k).expect("writing into memory cannot fail");
+                out.push(b':');
+            }
+            Item::Value(Value::Array(a)) => {
+                out.push(b'[');
+                work.push(Item::Text(b"]"));
+                for (i, c) in a.iter().enumerate().rev() {
+                    work.push(Item::Value(c));
+                    if i > 0 {
+                        work.push(Item::Text(b","));
+                    }
+                }
+            }
+            Item::Value(Value::Object(m)) => {
+                out.push(b'{');
+                work.push(Item::Text(b"}"));
+                let n = m.len();
+                for (i, (k, c)) in m.iter().rev().enumerate() {
+                    work.push(Item::Value(c));
+                    work.push(Item::Key(k));
+                    if i + 1 < n {
+                        work.push(Item::Text(b","));
+                    }
+                }
+            }
+            Item::Value(leaf) => {
+                serde_json::to_writer(&mut out, leaf).expect("writing into memory cannot fail");
+            }
+        }
+    }
+    String::from_utf8(out).expect("serde_json writes UTF-8 and the punctuation is ASCII")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn deep(n: usize) -> Value {
+        let mut v = Value::Array(Vec::new());
+        for _ in 0..n {
+            v = Value::Array(vec![v]);
+        }
+        v
+    }
+
+    #[test]
+    fn stringify_matches_serde_json() {
+        let v =
+            json!({"a": [1, 2.5, -3, "x\"y\u{1}", null, true], "b": {}, "": [[], {}], "é": 1e300});
+        assert_eq!(stringify(&v), serde_json::to_string(&v).unwrap());
+    }
+
+    #[test]
+    fn clone_matches_serde_json() {
+        let v = json!({"a": [1, {"b": [null, [false]]}], "c": "d"});
+        assert_eq!(clone_deep(&v), v);
+        assert_eq!(clone_deep(&json!(3)), json!(3));
+    }
+
+    #[test]
+    fn a_value_100_000_deep_clones_stringifies_and_drops() {
+        let v = deep(100_000);
+        let c = clone_deep(&v);
+        let s = stringify(&c);
+        assert_eq!(s.len(), 2 * 100_001);
+        assert!(s.starts_with("[[[") && s.ends_with("]]]"));
+        drop_deep(c);
+        drop(Json(v));
+    }
+}
