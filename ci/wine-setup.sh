@@ -7,7 +7,8 @@
 #   - copies the DLL into the prefix's system32 when it changed.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-wine=/usr/lib/wine/wine64
+# Debian and Ubuntu install the 64-bit loader here (not on PATH); NEURLANG_WINE overrides it.
+wine=${NEURLANG_WINE:-/usr/lib/wine/wine64}
 prefix=${NEURLANG_WINEPREFIX:-$HOME/.cache/neurlang/wine}
 out=${NEURLANG_WINE_BUILD:-$HOME/.cache/neurlang/wine-build}
 mkdir -p "$out"

@@ -286,6 +286,7 @@ mod sys {
     use super::{expect_err, scratch};
     use std::io;
     use std::os::fd::{AsRawFd, IntoRawFd};
+    use std::os::unix::process::CommandExt;
 
     /// A descriptor number far above any this process has open, so another thread cannot be
     /// handed the same number between close and read.
@@ -320,10 +321,13 @@ mod sys {
         let path = dir.join("not-executable");
         std::fs::write(&path, b"#!/bin/sh\nexit 0\n").map_err(|e| e.to_string())?;
         // No execute bit at all: execve refuses it with EACCES, even for root.
-        expect_err(
-            std::process::Command::new(&path).status(),
-            "executing a file without execute bits",
-        )
+        let mut cmd = std::process::Command::new(&path);
+        // A pre-exec hook makes std fork and exec instead of using posix_spawn. Under qemu-user,
+        // glibc's posix_spawn (clone with CLONE_VFORK | CLONE_VM) runs as a plain fork, so the
+        // exec error never reaches the parent and the spawn looks successful.
+        // SAFETY: the hook does nothing, so it is trivially async-signal-safe.
+        unsafe { cmd.pre_exec(|| Ok(())) };
+        expect_err(cmd.status(), "executing a file without execute bits")
     }
 
     pub(super) fn seek_on_pipe() -> Result<io::Error, String> {

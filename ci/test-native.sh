@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The native leg, on any host (Linux, macOS, Windows with Git Bash):
+#   fmt check, clippy with -D warnings, the README's test command, and the conformance report
+#   (the README's main command) with its JSON written to ci/out/report-<label>.json.
+#
+#   ci/test-native.sh [LABEL]     LABEL defaults to <os>-<arch>-native, e.g. linux-x86_64-native
+# shellcheck source=ci/lib.sh
+source "$(dirname "$0")/lib.sh"
+label=${1:-$(host_label)}
+
+step fmt cargo fmt --all --check
+step clippy cargo clippy --workspace --all-targets --locked -- -D warnings
+# The README's test command, verbatim:
+step tests cargo_test native cargo test --workspace
+step report cargo run --release -p neurlang-conformance -- --json "$out/report-$label.json"
+finish
