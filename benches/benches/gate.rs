@@ -6,27 +6,30 @@
 //! Each benchmark runs its operation [`N`] times so that a per-operation change of a few
 //! instructions stands out of the fixed cost of the harness; setup runs outside the measurement.
 
-use gungraun::{library_benchmark, library_benchmark_group, main};
-use neurlang::runtime::Errno;
+use gungraun::{LibraryBenchmarkConfig, library_benchmark, library_benchmark_group, main};
+use neurlang::ext::stdlib::{Stdlib, register_into};
+use neurlang::runtime::{
+    AsyncRuntime, BufferPool, CapPermissions, CapToken, Errno, ExtCategory, ExtensionRegistry,
+    Platform, TimerWheel, Token,
+};
 use std::hint::black_box;
 use std::io;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 /// Repetitions of the measured operation per benchmark.
 const N: usize = 1000;
 
 fn host_errors() -> Vec<io::Error> {
-    // A mix of host codes: mapped ones from the front and back of the table, and an unmapped one.
-    let codes = Errno::ECONNREFUSED
+    // Host codes from the front and the back of the table.
+    let refused = Errno::ECONNREFUSED
         .row()
-        .host_codes(Platform::HOST.expect("a mapped host"))
-        .next();
-    let code = codes.unwrap_or(111) as i32;
+        .host_codes(Platform::HOST.expect("a mapped host"));
+    let code = refused.into_iter().next().unwrap_or(111) as i32;
     (0..N)
         .map(|i| io::Error::from_raw_os_error(if i % 3 == 0 { 2 } else { code }))
         .collect()
 }
-
-use neurlang::runtime::Platform;
 
 #[library_benchmark]
 #[bench::mixed(setup = host_errors)]
@@ -38,6 +41,196 @@ fn errno_from_io_error(errors: Vec<io::Error>) -> i64 {
     sum
 }
 
-library_benchmark_group!(name = errno; benchmarks = errno_from_io_error);
+fn pool() -> BufferPool {
+    let pool = BufferPool::new(64);
+    // Warm every slot once, so the measurement sees the steady state.
+    let held: Vec<_> = (0..64).map(|_| pool.acquire().expect("a slot")).collect();
+    drop(held);
+    pool
+}
 
-main!(library_benchmark_groups = errno);
+#[library_benchmark]
+#[bench::steady(setup = pool)]
+fn pool_acquire_release(pool: BufferPool) -> usize {
+    for _ in 0..N {
+        drop(black_box(pool.acquire().expect("a slot")));
+    }
+    pool.in_use()
+}
+
+fn registry_with_noop() -> (ExtensionRegistry, u32) {
+    let mut r = ExtensionRegistry::new();
+    let id = r.register(
+        "noop",
+        "returns its argument",
+        1,
+        false,
+        ExtCategory::Custom,
+        Arc::new(|a, _| Ok(a[0])),
+    );
+    (r, id.into())
+}
+
+#[library_benchmark]
+#[bench::noop(setup = registry_with_noop)]
+fn ext_call_dispatch((registry, id): (ExtensionRegistry, u32)) -> u64 {
+    let mut sum = 0u64;
+    for i in 0..N as u64 {
+        sum = sum.wrapping_add(
+            registry
+                .call(black_box(id), &[black_box(i)], &mut [])
+                .unwrap(),
+        );
+    }
+    sum
+}
+
+fn crypto() -> (ExtensionRegistry, [u64; 6]) {
+    let rw = CapPermissions::READ | CapPermissions::WRITE;
+    let tok = |v: Vec<u8>, p| CapToken::new_owned(v.into_boxed_slice(), p).unwrap().get();
+    let input = tok(vec![0x5a; 1024], CapPermissions::READ);
+    let digest = tok(vec![0; 32], rw);
+    let key = tok(vec![7; 32], CapPermissions::READ);
+    let nonce = tok(vec![9; 12], CapPermissions::READ);
+    let cipher = tok(vec![0; 1024], rw);
+    let tag = tok(vec![0; 16], rw);
+    (
+        ExtensionRegistry::with_builtins(),
+        [input, digest, key, nonce, cipher, tag],
+    )
+}
+
+#[library_benchmark]
+#[bench::kib(setup = crypto)]
+fn sha256_1kib_call((registry, t): (ExtensionRegistry, [u64; 6])) -> u64 {
+    let mut out = [0u64; 1];
+    for _ in 0..N / 10 {
+        registry
+            .call(1u32, black_box(&[t[0], 1024, t[1]]), &mut out)
+            .unwrap();
+    }
+    out[0]
+}
+
+#[library_benchmark]
+#[bench::kib(setup = crypto)]
+fn aes256_gcm_encrypt_1kib_call((registry, t): (ExtensionRegistry, [u64; 6])) -> u64 {
+    let mut out = [0u64; 1];
+    for _ in 0..N / 10 {
+        registry
+            .call(
+                3u32,
+                black_box(&[t[2], t[3], t[0], 1024, t[4], t[5]]),
+                &mut out,
+            )
+            .unwrap();
+    }
+    out[0]
+}
+
+fn stdlib() -> (ExtensionRegistry, Arc<Stdlib>) {
+    let lib = Arc::new(Stdlib::new());
+    let mut r = ExtensionRegistry::new();
+    register_into(&mut r, Arc::clone(&lib));
+    (r, lib)
+}
+
+#[library_benchmark]
+#[bench::handles(setup = stdlib)]
+fn stdlib_vec_push_get((r, _lib): (ExtensionRegistry, Arc<Stdlib>)) -> u64 {
+    let v = r.call(100u32, &[], &mut []).unwrap();
+    let mut sum = 0u64;
+    for i in 0..N as u64 {
+        r.call(102u32, &[v, black_box(i)], &mut []).unwrap();
+        sum = sum.wrapping_add(r.call(104u32, &[v, black_box(i)], &mut []).unwrap());
+    }
+    sum
+}
+
+#[library_benchmark]
+#[bench::handles(setup = stdlib)]
+fn stdlib_hashmap_insert_get((r, _lib): (ExtensionRegistry, Arc<Stdlib>)) -> u64 {
+    let m = r.call(120u32, &[], &mut []).unwrap();
+    let mut sum = 0u64;
+    for i in 0..N as u64 {
+        r.call(121u32, &[m, black_box(i), i], &mut []).unwrap();
+        sum = sum.wrapping_add(r.call(122u32, &[m, black_box(i)], &mut []).unwrap());
+    }
+    sum
+}
+
+const DOC: &[u8] =
+    br#"{"id":42,"name":"neurlang","tags":["jit","runtime"],"ok":true,"ratio":1.25}"#;
+
+fn json_source() -> (ExtensionRegistry, Arc<Stdlib>, u64) {
+    let (r, lib) = stdlib();
+    let bytes = CapToken::new_owned(DOC.into(), CapPermissions::READ)
+        .unwrap()
+        .get();
+    let s = r.call(141u32, &[bytes, DOC.len() as u64], &mut []).unwrap();
+    (r, lib, s)
+}
+
+#[library_benchmark]
+#[bench::small_doc(setup = json_source)]
+fn stdlib_json_parse_free((r, _lib, s): (ExtensionRegistry, Arc<Stdlib>, u64)) -> u64 {
+    let mut last = 0;
+    for _ in 0..N / 10 {
+        last = r.call(170u32, &[black_box(s)], &mut []).unwrap();
+        r.call(179u32, &[last], &mut []).unwrap();
+    }
+    last
+}
+
+fn wheel() -> (TimerWheel, Instant) {
+    let base = Instant::now();
+    let mut w = TimerWheel::with_start(base);
+    for i in 0..1000u64 {
+        w.insert_at(
+            Token(i),
+            base + Duration::from_millis(1 + (i * 2_654_435_761) % 3_600_000),
+        );
+    }
+    (w, base)
+}
+
+#[library_benchmark]
+#[bench::live_1k(setup = wheel)]
+fn timer_insert_cancel((mut w, base): (TimerWheel, Instant)) -> usize {
+    for i in 0..N as u64 {
+        let id = w.insert_at(
+            Token(u64::MAX >> 1),
+            base + Duration::from_millis(1 + (i * 7919) % 3_600_000),
+        );
+        black_box(w.cancel(id));
+    }
+    w.len()
+}
+
+fn runtime() -> AsyncRuntime {
+    AsyncRuntime::new().expect("an event loop")
+}
+
+#[library_benchmark]
+#[bench::zero_timeout(setup = runtime)]
+fn aio_empty_poll(mut rt: AsyncRuntime) -> usize {
+    for _ in 0..N / 10 {
+        black_box(rt.poll(Some(Duration::ZERO)).unwrap());
+    }
+    0
+}
+
+library_benchmark_group!(name = errno; benchmarks = errno_from_io_error);
+library_benchmark_group!(name = pool; benchmarks = pool_acquire_release);
+library_benchmark_group!(name = ext; benchmarks = ext_call_dispatch, sha256_1kib_call, aes256_gcm_encrypt_1kib_call);
+library_benchmark_group!(
+    name = stdlib;
+    benchmarks = stdlib_vec_push_get, stdlib_hashmap_insert_get, stdlib_json_parse_free
+);
+library_benchmark_group!(name = aio; benchmarks = timer_insert_cancel, aio_empty_poll);
+
+main!(
+    // Generated code is rewritten in place: make valgrind notice it wherever it runs.
+    config = LibraryBenchmarkConfig::default().valgrind_args(["--smc-check=all"]);
+    library_benchmark_groups = errno, pool, ext, stdlib, aio
+);

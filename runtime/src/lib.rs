@@ -23,18 +23,18 @@
 #![warn(missing_docs)]
 
 pub mod abi;
+pub mod aio;
 pub mod cap;
 pub mod chan;
 pub mod ctx;
-pub mod aio;
 pub mod errno;
 pub mod ext;
 pub mod fs;
 pub mod io;
 pub mod net;
 pub mod perm;
-pub mod rand;
 pub mod pool;
+pub mod rand;
 mod sys;
 pub mod task;
 pub mod time;
@@ -42,14 +42,14 @@ pub mod time;
 /// The runtime's public API, under the paths the specification uses
 /// (`neurlang::runtime::BufferPool`, `neurlang::runtime::ExtensionRegistry`, …).
 pub mod runtime {
-    /// The capability token of [`crate::cap`] (the spec's `Token` is the async I/O one).
-    pub use crate::cap::Token as CapToken;
-    pub use crate::cap::{CapPermissions, Capability};
-    pub use crate::ctx::{Context, Handle};
     pub use crate::aio::{
         AsyncFile, AsyncRuntime, AsyncSocket, Executor, Interest, OpenOptions, Reactor, TimerWheel,
         Token, connect_in_progress,
     };
+    /// The capability token of [`crate::cap`] (the spec's `Token` is the async I/O one).
+    pub use crate::cap::Token as CapToken;
+    pub use crate::cap::{CapPermissions, Capability};
+    pub use crate::ctx::{Context, Handle};
     pub use crate::errno::{Errno, Platform};
     pub use crate::ext::{
         ExtCategory, ExtError, ExtFn, ExtId, ExtInfo, ExtensionRegistry, SafeBuffer,

@@ -17,15 +17,7 @@ pub fn thread_cpu_time() -> Option<Duration> {
     let thread = unsafe { GetCurrentThread() };
     // SAFETY: `thread` is valid (above); the four pointers are valid, exclusively borrowed
     // FILETIMEs.
-    let ok = unsafe {
-        GetThreadTimes(
-            thread,
-            &mut created,
-            &mut exited,
-            &mut kernel,
-            &mut user,
-        )
-    };
+    let ok = unsafe { GetThreadTimes(thread, &mut created, &mut exited, &mut kernel, &mut user) };
     let ticks = |t: FILETIME| (u64::from(t.dwHighDateTime) << 32) | u64::from(t.dwLowDateTime);
     (ok != 0).then(|| Duration::from_nanos((ticks(kernel) + ticks(user)) * 100))
 }
