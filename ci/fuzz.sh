@@ -34,8 +34,12 @@ if ! command -v cargo-fuzz >/dev/null; then
 fi
 cd fuzz
 [ ${#targets[@]} -gt 0 ] || mapfile -t targets < <(cargo +"$nightly" fuzz list)
-echo "fuzz: building ${#targets[@]} targets with AddressSanitizer"
-cargo +"$nightly" fuzz build --sanitizer address "${targets[@]}" >/dev/null 2>&1 || cargo +"$nightly" fuzz build --sanitizer address
+echo "fuzz: building the targets with AddressSanitizer"
+build_log=$(mktemp)
+if ! cargo +"$nightly" fuzz build --sanitizer address >"$build_log" 2>&1; then
+  cat "$build_log"; echo "fuzz: the targets do not build"; exit 1
+fi
+rm -f "$build_log"
 failed=()
 i=0
 for t in "${targets[@]}"; do
