@@ -52,7 +52,7 @@ for t in "${targets[@]}"; do
   if cargo +"$nightly" fuzz run --sanitizer address "$t" "corpus/$t" "seeds/$t" -- "${args[@]}" >"$log" 2>&1; then
     execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1)
     cov=$(grep -oE 'cov: [0-9]+' "$log" | tail -1 | grep -oE '[0-9]+')
-    echo "ok: ${execs:-?} executions, coverage ${cov:-?}, corpus $(ls "corpus/$t" | wc -l) inputs"
+    echo "ok: ${execs:-?} executions, coverage ${cov:-?}, corpus $(find "corpus/$t" -type f | wc -l) inputs"
   else
     echo "FOUND A FAILURE"
     tail -40 "$log"
