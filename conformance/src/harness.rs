@@ -61,20 +61,7 @@ fn trial(case: Case) -> Trial {
 fn inventory_snapshot(names: &[String]) -> Result<(), Failed> {
     let mut names = names.to_vec();
     names.sort();
-    let body = names.join("\n");
-    // An absolute snapshot path: insta's own workspace discovery runs `cargo metadata`, which
-    // cannot work from inside an emulated target (Wine, qemu).
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("src")
-        .join("snapshots");
-    let result = std::panic::catch_unwind(|| {
-        let mut settings = insta::Settings::clone_current();
-        settings.set_snapshot_path(dir);
-        settings.set_prepend_module_to_snapshot(false);
-        settings.set_omit_expression(true);
-        settings.bind(|| insta::assert_snapshot!("case_inventory", body));
-    });
-    result.map_err(|_| {
+    crate::snapshot::check("case_inventory", &names.join("\n")).map_err(|_| {
         Failed::from("the case inventory changed: review it with `cargo insta review`")
     })
 }

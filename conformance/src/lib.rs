@@ -28,6 +28,7 @@ pub mod harness;
 pub mod host;
 pub mod report;
 pub mod scratch;
+pub mod snapshot;
 
 pub use case::{Case, CaseError, CaseResult, Outcome};
 pub use host::Host;

@@ -43,7 +43,7 @@ pub fn cases(ctx: &Ctx) -> Result<Vec<Case>, String> {
         for p in &i_files {
             lines.push(format!("{}: {}", file_name(p), outcome(p)?));
         }
-        snapshot("stdlib_jsontestsuite_i", lines.join("\n"))
+        crate::snapshot::check("stdlib_jsontestsuite_i", &lines.join("\n"))
     }));
     cases.push(Case::new(
         "stdlib",
@@ -53,7 +53,7 @@ pub fn cases(ctx: &Ctx) -> Result<Vec<Case>, String> {
             for p in &transforms {
                 lines.push(format!("{}: {}", file_name(p), self::transform(p)?));
             }
-            snapshot("stdlib_jsontestsuite_transform", lines.join("\n"))
+            crate::snapshot::check("stdlib_jsontestsuite_transform", &lines.join("\n"))
         },
     ));
     Ok(cases)
@@ -138,24 +138,4 @@ fn transform(path: &Path) -> Result<String, CaseError> {
     };
     env.finish()?;
     Ok(r)
-}
-
-/// Compares `body` with a snapshot under `conformance/src/snapshots` (absolute path: insta's
-/// workspace discovery cannot run inside Wine or qemu).
-fn snapshot(name: &str, body: String) -> CaseResult {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("src")
-        .join("snapshots");
-    let result = std::panic::catch_unwind(|| {
-        let mut settings = insta::Settings::clone_current();
-        settings.set_snapshot_path(dir);
-        settings.set_prepend_module_to_snapshot(false);
-        settings.set_omit_expression(true);
-        settings.bind(|| insta::assert_snapshot!(name, body));
-    });
-    result.map_err(|_| {
-        CaseError::Fail(format!(
-            "snapshot {name} changed: review it with `cargo insta review`"
-        ))
-    })
 }
