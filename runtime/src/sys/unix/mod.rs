@@ -48,66 +48,46 @@ pub(crate) struct RawEvent {
     pub error: bool,
 }
 
-#[cfg(all(
-    any(target_os = "linux", target_os = "android"),
-    not(polling_test_poll_backend)
-))]
-mod epoll;
-#[cfg(all(
-    any(target_os = "linux", target_os = "android"),
-    not(polling_test_poll_backend)
-))]
-pub(crate) use epoll::wait_now;
-
-#[cfg(all(
-    any(
-        target_vendor = "apple",
-        target_os = "freebsd",
-        target_os = "netbsd",
-        target_os = "openbsd",
-        target_os = "dragonfly"
+// The zero-timeout fast path of the event loop, one mechanism per kernel interface: one
+// `epoll_wait(0)` on polling's epoll descriptor, a poll(2) probe of its kqueue descriptor, or
+// polling's full `wait` where neither applies (including its forced poll(2) backend).
+#[cfg_attr(
+    all(
+        any(target_os = "linux", target_os = "android"),
+        not(polling_test_poll_backend)
     ),
-    not(polling_test_poll_backend)
-))]
-mod probe;
-#[cfg(all(
-    any(
-        target_vendor = "apple",
-        target_os = "freebsd",
-        target_os = "netbsd",
-        target_os = "openbsd",
-        target_os = "dragonfly"
+    path = "epoll.rs"
+)]
+#[cfg_attr(
+    all(
+        any(
+            target_vendor = "apple",
+            target_os = "freebsd",
+            target_os = "netbsd",
+            target_os = "openbsd",
+            target_os = "dragonfly"
+        ),
+        not(polling_test_poll_backend)
     ),
-    not(polling_test_poll_backend)
-))]
-pub(crate) use probe::wait_now;
-
-#[cfg(not(all(
+    path = "probe.rs"
+)]
+#[cfg_attr(
     any(
-        target_os = "linux",
-        target_os = "android",
-        target_vendor = "apple",
-        target_os = "freebsd",
-        target_os = "netbsd",
-        target_os = "openbsd",
-        target_os = "dragonfly"
+        polling_test_poll_backend,
+        not(any(
+            target_os = "linux",
+            target_os = "android",
+            target_vendor = "apple",
+            target_os = "freebsd",
+            target_os = "netbsd",
+            target_os = "openbsd",
+            target_os = "dragonfly"
+        ))
     ),
-    not(polling_test_poll_backend)
-)))]
-mod fullwait;
-#[cfg(not(all(
-    any(
-        target_os = "linux",
-        target_os = "android",
-        target_vendor = "apple",
-        target_os = "freebsd",
-        target_os = "netbsd",
-        target_os = "openbsd",
-        target_os = "dragonfly"
-    ),
-    not(polling_test_poll_backend)
-)))]
-pub(crate) use fullwait::wait_now;
+    path = "fullwait.rs"
+)]
+mod wait;
+pub(crate) use wait::wait_now;
 
 mod cputime;
 pub use cputime::thread_cpu_time;
