@@ -44,7 +44,7 @@ pub mod time;
 pub mod runtime {
     pub use crate::aio::{
         AsyncFile, AsyncRuntime, AsyncSocket, Executor, Interest, OpenOptions, Reactor, TimerWheel,
-        Token, connect_in_progress,
+        Token, WorkerStrategy, connect_in_progress,
     };
     /// The capability token of [`crate::cap`] (the spec's `Token` is the async I/O one).
     pub use crate::cap::Token as CapToken;

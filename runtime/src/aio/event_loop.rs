@@ -21,6 +21,7 @@ pub struct AsyncRuntime {
     reactor: Arc<Reactor>,
     events: Events,
     raw_events: Vec<crate::sys::RawEvent>,
+    ready: Vec<Token>,
     timers: TimerWheel,
     timer_ids: HashMap<Token, TimerId>,
     fired: HashSet<Token>,
@@ -37,6 +38,7 @@ impl AsyncRuntime {
             reactor,
             events: Events::new(),
             raw_events: Vec::new(),
+            ready: Vec::new(),
             timers: TimerWheel::new(),
             timer_ids: HashMap::new(),
             fired: HashSet::new(),
@@ -71,6 +73,12 @@ impl AsyncRuntime {
         self.reactor.deregister(token)
     }
 
+    /// Removes the registration of a source that is closed right after and has no other handle:
+    /// no system call where the close itself removes it (see [`Reactor::deregister_closing`]).
+    pub fn deregister_closing(&mut self, token: Token) -> io::Result<()> {
+        self.reactor.deregister_closing(token)
+    }
+
     /// Waits up to `timeout` (`None`: until something happens) for I/O events, shortened to the
     /// next timer (rounded up so timers never fire early), then collects expired timers.
     /// Returns the number of I/O events. Interrupted waits (`EINTR`) are retried.
@@ -86,9 +94,13 @@ impl AsyncRuntime {
         if blocking && self.executor.set_sleeping(true) {
             wait = Some(Duration::ZERO);
         }
-        let n = self
-            .reactor
-            .wait(&mut self.events, &mut self.raw_events, wait);
+        self.ready.clear();
+        let n = self.reactor.wait(
+            &mut self.events,
+            &mut self.raw_events,
+            &mut self.ready,
+            wait,
+        );
         if blocking {
             self.executor.set_sleeping(false);
         }
@@ -100,6 +112,13 @@ impl AsyncRuntime {
             }
         }
         n
+    }
+
+    /// The I/O tokens that received an event in the last [`poll`](Self::poll), in delivery order
+    /// (a token can appear twice when its readiness was reported twice). Event-driven code
+    /// visits only these instead of asking [`is_ready`](Self::is_ready) of every registration.
+    pub fn events(&self) -> &[Token] {
+        &self.ready
     }
 
     /// Whether `token` is ready for `interest` (an I/O token), or has expired (a timer token).

@@ -25,6 +25,7 @@ mod file;
 mod reactor;
 mod socket;
 mod timer;
+mod workers;
 
 pub use crate::sys::{AsRawSource, RawSource, thread_cpu_time};
 pub use event_loop::AsyncRuntime;
@@ -33,6 +34,7 @@ pub use file::{AsyncFile, OpenOptions, POOL_THREADS, PoolOp};
 pub use reactor::{Interest, Reactor};
 pub use socket::{AsyncSocket, connect_in_progress};
 pub use timer::{TimerId, TimerWheel};
+pub use workers::WorkerStrategy;
 
 /// Identifies a registered I/O source or a scheduled timer.
 ///

@@ -199,6 +199,23 @@ impl Reactor {
 
     /// Removes a registration; call it before closing the source. The token becomes stale.
     pub fn deregister(&self, token: Token) -> io::Result<()> {
+        let raw = self.forget(token)?;
+        sys::delete(&self.poller, raw)
+    }
+
+    /// Removes the registration of a source that is about to be closed, and of which no other
+    /// handle exists (no `try_clone`, no `dup`). Where closing removes a descriptor from the
+    /// poller by itself (epoll, kqueue), this makes no system call; elsewhere it is
+    /// [`deregister`](Self::deregister). The token becomes stale either way.
+    pub fn deregister_closing(&self, token: Token) -> io::Result<()> {
+        if !sys::CLOSE_DEREGISTERS {
+            return self.deregister(token);
+        }
+        self.forget(token).map(drop)
+    }
+
+    /// Drops the bookkeeping of a registration (the token becomes stale) and wakes its tasks.
+    fn forget(&self, token: Token) -> io::Result<RawSource> {
         let mut slab = self.slab();
         let raw = lookup(&mut slab, token)?.raw;
         let (index, _) = split(token);
@@ -213,7 +230,7 @@ impl Reactor {
                 .chain(reg.writers)
                 .for_each(Waker::wake);
         }
-        sys::delete(&self.poller, raw)
+        Ok(raw)
     }
 
     /// Whether `token` has any readiness of `interest`; records the observation for
@@ -276,13 +293,14 @@ impl Reactor {
         Poll::Pending
     }
 
-    /// Waits for events (polling handles `EINTR` by retrying) and records them. Returns the number
-    /// of events delivered. A zero timeout first takes the backend's fast path (one syscall on
+    /// Waits for events (polling handles `EINTR` by retrying), records them and appends the token
+    /// of each live registration that got one to `tokens`. Returns the number of events delivered. A zero timeout first takes the backend's fast path (one syscall on
     /// epoll and kqueue), and polling's full `wait` (which re-arms its timer) only if needed.
     pub(crate) fn wait(
         &self,
         events: &mut Events,
         raw: &mut Vec<sys::RawEvent>,
+        tokens: &mut Vec<Token>,
         timeout: Option<std::time::Duration>,
     ) -> io::Result<usize> {
         let mut delivered = 0;
@@ -291,7 +309,10 @@ impl Reactor {
             let full = sys::wait_now(&self.poller, raw)?;
             if !raw.is_empty() {
                 delivered += raw.len();
-                self.deliver(raw.iter().map(|e| (e.key, e.readable, e.writable, e.error)));
+                self.deliver(
+                    raw.iter().map(|e| (e.key, e.readable, e.writable, e.error)),
+                    tokens,
+                );
             }
             if !full {
                 return Ok(delivered);
@@ -303,13 +324,18 @@ impl Reactor {
             events
                 .iter()
                 .map(|e| (e.key, e.readable, e.writable, e.is_err() == Some(true))),
+            tokens,
         );
         Ok(delivered + events.len())
     }
 
     /// Records `(key, readable, writable, error)` events, re-arms oneshot registrations for the
     /// interest not yet ready, and wakes the tasks waiting on them.
-    fn deliver(&self, events: impl Iterator<Item = (usize, bool, bool, bool)>) {
+    fn deliver(
+        &self,
+        events: impl Iterator<Item = (usize, bool, bool, bool)>,
+        tokens: &mut Vec<Token>,
+    ) {
         let mut slab = self.slab();
         let mut wake = Vec::new();
         for (key, readable, writable, error) in events {
@@ -329,6 +355,7 @@ impl Reactor {
             }
             reg.ready |= got;
             reg.tick += 1;
+            tokens.push(token);
             if got.intersects(Interest::READABLE | Interest::ERROR) {
                 wake.extend(reg.readers.take());
             }

@@ -89,10 +89,40 @@ impl AsyncSocket {
         self.socket.take_error()
     }
 
-    /// Accepts a connection; the new socket is non-blocking too.
+    /// Accepts a connection; the new socket is non-blocking too (one `accept4` where the OS has
+    /// it).
     pub fn accept(&self) -> io::Result<(AsyncSocket, SocketAddr)> {
-        let (socket, addr) = self.socket.accept()?;
-        Ok((Self::from_socket(socket)?, as_inet(&addr)?))
+        let (socket, addr) = sys::accept_nonblocking(&self.socket)?;
+        Ok((AsyncSocket { socket }, as_inet(&addr)?))
+    }
+
+    /// Makes this socket ready to listen: `SO_REUSEADDR` on Unix (rebinding over `TIME_WAIT`),
+    /// `SO_EXCLUSIVEADDRUSE` on Windows (no other socket may take the port). Call before
+    /// [`bind`](Self::bind).
+    pub fn set_listener_defaults(&mut self) -> io::Result<()> {
+        sys::prepare_listener(&self.socket)
+    }
+
+    /// Lets several sockets bind the same port with the kernel balancing new connections between
+    /// them (`SO_REUSEPORT` on Linux, `SO_REUSEPORT_LB` on FreeBSD). An `Unsupported` error where
+    /// the OS cannot balance (macOS's `SO_REUSEPORT` hands every connection to one socket;
+    /// Windows has no such option). Call before [`bind`](Self::bind).
+    pub fn set_reuse_port_balanced(&mut self) -> io::Result<()> {
+        sys::set_balanced_reuse_port(&self.socket)
+    }
+
+    /// Makes a listening socket hand out connections only once their first data has arrived
+    /// (waiting at most `secs` seconds), so the first read after `accept` finds the request
+    /// (Linux `TCP_DEFER_ACCEPT`; an `Unsupported` error elsewhere).
+    pub fn set_defer_accept(&mut self, secs: u32) -> io::Result<()> {
+        sys::set_defer_accept(&self.socket, secs)
+    }
+
+    /// Another handle to the same socket (for sharing one listener between workers).
+    pub fn try_clone(&self) -> io::Result<AsyncSocket> {
+        Ok(AsyncSocket {
+            socket: self.socket.try_clone()?,
+        })
     }
 
     /// Reads into `buf`; `Ok(0)` is end of stream.

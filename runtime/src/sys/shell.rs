@@ -148,3 +148,23 @@ pub(crate) unsafe fn protect(_ptr: *mut u8, _len: usize, _prot: Prot) -> io::Res
 pub(crate) fn jit_write_enable(_writable: bool) {}
 
 pub(crate) fn flush_icache(_rw: *const u8, _rx: *const u8, _len: usize) {}
+
+/// No listeners on unsupported targets.
+pub(crate) const REUSE_PORT_BALANCES: bool = false;
+/// No listeners on unsupported targets.
+pub(crate) const REUSE_PORT_LB: bool = false;
+pub(crate) fn prepare_listener(_: &socket2::Socket) -> io::Result<()> {
+    Err(enosys())
+}
+pub(crate) fn set_balanced_reuse_port(_: &socket2::Socket) -> io::Result<()> {
+    Err(enosys())
+}
+pub(crate) fn accept_nonblocking(
+    _: &socket2::Socket,
+) -> io::Result<(socket2::Socket, socket2::SockAddr)> {
+    Err(enosys())
+}
+pub(crate) fn set_defer_accept(_: &socket2::Socket, _: u32) -> io::Result<()> {
+    Err(enosys())
+}
+pub(crate) const CLOSE_DEREGISTERS: bool = false;

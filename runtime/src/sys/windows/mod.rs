@@ -23,3 +23,6 @@ pub(crate) use source::{RawEvent, add, connect_in_progress, delete, modify, wait
 
 mod cputime;
 pub use cputime::thread_cpu_time;
+
+mod listen;
+pub(crate) use listen::*;
