@@ -1,0 +1,233 @@
+//! Area `http`: the HTTP/1.1 server of the nginx comparison (`neurlang-server`) answers raw
+//! requests as RFC 9112 asks — responses in order for pipelined requests, 400 for malformed or
+//! ambiguous framing (request smuggling shapes), 413/414/431/501/505 for the limits — and keeps
+//! serving other clients after every rejection.
+
+use std::io::{ErrorKind, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use neurlang_server::{Config, Server};
+use serde::Deserialize;
+
+use crate::{Case, CaseResult, Ctx, ensure, ensure_eq, fail};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HttpFile {
+    request: Vec<RequestRow>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RequestRow {
+    name: String,
+    send: String,
+    statuses: Vec<u16>,
+    closes: bool,
+    #[serde(default)]
+    bodyless: Vec<usize>,
+}
+
+const TIMEOUT: Duration = Duration::from_secs(10);
+const SIMPLE: &[u8] = b"GET / HTTP/1.1\r\nHost: conformance\r\n\r\n";
+
+pub fn cases(ctx: &Ctx) -> Result<Vec<Case>, String> {
+    let file: HttpFile = ctx.table("http.toml")?;
+    let mut cases = Vec::new();
+    for row in file.request {
+        let send = expand(&row.send).map_err(|e| format!("http.toml, {}: {e}", row.name))?;
+        let name = format!("request.{}", row.name);
+        cases.push(Case::new("http", name, move || exchange(&row, &send)));
+    }
+    Ok(cases)
+}
+
+/// `{N*text}` in a request stands for `text` repeated N times (long lines, many headers).
+fn expand(template: &str) -> Result<Vec<u8>, String> {
+    let mut out = String::new();
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let close = rest[open..]
+            .find('}')
+            .ok_or("unclosed {")?
+            .checked_add(open)
+            .ok_or("overflow")?;
+        let (count, text) = rest[open + 1..close]
+            .split_once('*')
+            .ok_or("expected {N*text}")?;
+        let n: usize = count.parse().map_err(|_| format!("bad count {count:?}"))?;
+        out.push_str(&text.repeat(n));
+        rest = &rest[close + 1..];
+    }
+    out.push_str(rest);
+    Ok(out.into_bytes())
+}
+
+/// One server for the whole area, one worker, default limits.
+fn server() -> Result<SocketAddr, String> {
+    static SERVER: OnceLock<Result<SocketAddr, String>> = OnceLock::new();
+    SERVER
+        .get_or_init(|| {
+            let config = Config {
+                addr: "127.0.0.1:0".parse().expect("literal address"),
+                workers: 1,
+                linger: Duration::from_millis(500),
+                ..Config::default()
+            };
+            let server = Server::start(config).map_err(|e| format!("server start: {e}"))?;
+            let addr = server.local_addr();
+            // Serves until the process exits.
+            std::mem::forget(server);
+            Ok(addr)
+        })
+        .clone()
+}
+
+/// A response as read off the wire.
+#[derive(Debug)]
+struct Response {
+    status: u16,
+    connection: Option<String>,
+}
+
+fn exchange(row: &RequestRow, send: &[u8]) -> CaseResult {
+    let addr = server()?;
+    let mut s = TcpStream::connect(addr)?;
+    s.set_read_timeout(Some(TIMEOUT))?;
+    s.set_write_timeout(Some(TIMEOUT))?;
+    // A server that rejects early may close before the whole request is written: that is
+    // allowed, the response must still arrive.
+    if let Err(e) = s.write_all(send) {
+        ensure!(
+            !row.statuses.is_empty() && row.closes,
+            "writing the request failed: {e}"
+        );
+    }
+    let mut reader = Reader::new(s.try_clone()?);
+    for (i, want) in row.statuses.iter().enumerate() {
+        let got = reader.response(row.bodyless.contains(&i))?;
+        ensure_eq!(got.status, *want, "response {i}");
+        if got.status >= 400 {
+            ensure_eq!(
+                got.connection.as_deref(),
+                Some("close"),
+                "response {i} (an error closes the connection)"
+            );
+        }
+    }
+    if row.closes {
+        let _ = s.shutdown(Shutdown::Write);
+        ensure!(
+            reader.at_eof()?,
+            "the server answered {:?} and should then close the connection",
+            row.statuses
+        );
+    } else {
+        // Still usable: one more request on the same connection.
+        s.write_all(SIMPLE)?;
+        ensure_eq!(reader.response(false)?.status, 200, "a request after them");
+    }
+    // And the server keeps serving other clients.
+    let mut other = TcpStream::connect(addr)?;
+    other.set_read_timeout(Some(TIMEOUT))?;
+    other.write_all(SIMPLE)?;
+    ensure_eq!(
+        Reader::new(other).response(false)?.status,
+        200,
+        "another client afterwards"
+    );
+    Ok(())
+}
+
+/// Reads HTTP/1.1 responses (status line, fields, `Content-Length` body) from a stream.
+struct Reader {
+    stream: TcpStream,
+    buf: Vec<u8>,
+}
+
+impl Reader {
+    fn new(stream: TcpStream) -> Reader {
+        Reader {
+            stream,
+            buf: Vec::new(),
+        }
+    }
+
+    fn fill(&mut self) -> Result<usize, crate::CaseError> {
+        let mut chunk = [0u8; 4096];
+        match self.stream.read(&mut chunk) {
+            Ok(n) => {
+                self.buf.extend_from_slice(&chunk[..n]);
+                Ok(n)
+            }
+            Err(e) if e.kind() == ErrorKind::ConnectionReset => Ok(0),
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                fail!("no answer within {TIMEOUT:?} (have {:?})", self.text())
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.buf).into_owned()
+    }
+
+    fn response(&mut self, bodyless: bool) -> Result<Response, crate::CaseError> {
+        let head_len = loop {
+            if let Some(p) = self.buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                break p + 4;
+            }
+            if self.fill()? == 0 {
+                fail!(
+                    "connection closed before a response (have {:?})",
+                    self.text()
+                );
+            }
+        };
+        let head = String::from_utf8_lossy(&self.buf[..head_len]).into_owned();
+        let mut lines = head.split("\r\n");
+        let status_line = lines.next().unwrap_or_default();
+        let status = status_line
+            .strip_prefix("HTTP/1.1 ")
+            .and_then(|s| s.get(..3))
+            .and_then(|s| s.parse().ok());
+        let Some(status) = status else {
+            fail!("not an HTTP/1.1 status line: {status_line:?}");
+        };
+        let mut length = None;
+        let mut connection = None;
+        for line in lines.filter(|l| !l.is_empty()) {
+            let Some((name, value)) = line.split_once(": ") else {
+                fail!("malformed response field {line:?}");
+            };
+            if name.eq_ignore_ascii_case("content-length") {
+                length = Some(value.parse::<usize>()?);
+            } else if name.eq_ignore_ascii_case("connection") {
+                connection = Some(value.to_string());
+            }
+        }
+        let interim = (100..200).contains(&status);
+        let body = match (interim || bodyless, length) {
+            (true, _) => 0,
+            (false, Some(n)) => n,
+            (false, None) => fail!("response without Content-Length: {head:?}"),
+        };
+        while self.buf.len() < head_len + body {
+            if self.fill()? == 0 {
+                fail!("connection closed inside a response body");
+            }
+        }
+        self.buf.drain(..head_len + body);
+        Ok(Response { status, connection })
+    }
+
+    fn at_eof(&mut self) -> Result<bool, crate::CaseError> {
+        if !self.buf.is_empty() {
+            fail!("unexpected bytes after the responses: {:?}", self.text());
+        }
+        Ok(self.fill()? == 0 && self.buf.is_empty())
+    }
+}
