@@ -107,7 +107,11 @@ struct Worker<'a> {
     stats: Stats,
     errors: [u64; Status::ALL.len()],
     accept_pending: bool,
+    /// The last back-off: its timer and length (doubled on the next failure, forgotten on
+    /// the next accepted connection).
     backoff: Option<(Token, Duration)>,
+    /// Accepting is paused until the back-off timer fires.
+    paused: bool,
     overflow: usize,
     stopping: Option<Instant>,
     scratch: Vec<u8>,
@@ -153,6 +157,7 @@ pub(crate) fn run(
         errors: [0; Status::ALL.len()],
         accept_pending: true,
         backoff: None,
+        paused: false,
         overflow: 0,
         stopping: None,
         scratch: vec![0; 4096],
@@ -214,9 +219,7 @@ impl Worker<'_> {
 
     fn event(&mut self, token: Token) {
         if self.listener.as_ref().is_some_and(|(_, t)| *t == token) {
-            if self.backoff.is_none() {
-                self.accept_pending = true;
-            }
+            self.accept_pending = !self.paused;
             return;
         }
         let Some(mut conn) = self.conns.remove(&token) else {
@@ -285,6 +288,7 @@ impl Worker<'_> {
             .map_or(BACKOFF_MIN, |(_, d)| (d * 2).min(BACKOFF_MAX));
         let timer = self.rt.schedule_timer(next);
         self.backoff = Some((timer, next));
+        self.paused = true;
         self.accept_pending = false;
     }
 
@@ -461,6 +465,7 @@ impl Worker<'_> {
 
     fn timer(&mut self, timer: Token) {
         if self.backoff.is_some_and(|(t, _)| t == timer) {
+            self.paused = false;
             self.accept_pending = self.listener.is_some();
             return;
         }
