@@ -6,6 +6,7 @@ mod abi;
 mod aio;
 mod errno;
 mod ext;
+mod fuzz;
 pub(crate) mod pool;
 mod stdlib;
 
@@ -22,4 +23,5 @@ pub static ALL: &[(&str, AreaFn)] = &[
     ("pool", pool::cases),
     ("stdlib", stdlib::cases),
     ("aio", aio::cases),
+    ("fuzz", fuzz::cases),
 ];
