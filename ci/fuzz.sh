@@ -45,11 +45,18 @@ i=0
 for t in "${targets[@]}"; do
   i=$((i + 1))
   mkdir -p "corpus/$t" "seeds/$t" "regressions/$t"
-  args=(-max_total_time="$time" -print_final_stats=1 -jobs="$jobs" -workers="$jobs")
+  args=(-max_total_time="$time" -print_final_stats=1)
+  # With -jobs, libFuzzer runs workers that log to fuzz-N.log here instead of to stderr.
+  [ "$jobs" -gt 1 ] && args+=(-jobs="$jobs" -workers="$jobs")
   [ -f "dict/$t.dict" ] && args+=(-dict="dict/$t.dict")
   log=$(mktemp)
   printf '[%d/%d] %-16s %4ss ... ' "$i" "${#targets[@]}" "$t" "$time"
-  if cargo +"$nightly" fuzz run --sanitizer address "$t" "corpus/$t" "seeds/$t" -- "${args[@]}" >"$log" 2>&1; then
+  ok=true
+  cargo +"$nightly" fuzz run --sanitizer address "$t" "corpus/$t" "seeds/$t" -- "${args[@]}" >"$log" 2>&1 || ok=false
+  for w in fuzz-[0-9]*.log; do
+    [ -f "$w" ] && cat "$w" >>"$log" && rm -f "$w"
+  done
+  if $ok; then
     execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1)
     cov=$(grep -oE 'cov: [0-9]+' "$log" | tail -1 | grep -oE '[0-9]+')
     echo "ok: ${execs:-?} executions, coverage ${cov:-?}, corpus $(find "corpus/$t" -type f | wc -l) inputs"

@@ -119,6 +119,13 @@ cargo_test() {
   return "$status"
 }
 
+# criterion_benches: the criterion bench targets of neurlang-benches, one per line (every
+# [[bench]] of benches/Cargo.toml but the instruction-count gate).
+criterion_benches() {
+  awk '/^\[\[bench\]\]/ { b = 1; next } b && /^name *=/ { gsub(/.*= *"|".*/, ""); print; b = 0 }' \
+    "$root/benches/Cargo.toml" | grep -vx gate
+}
+
 # has_target TRIPLE: is the Rust target's standard library installed for the pinned toolchain?
 has_target() {
   rustup target list --installed 2>/dev/null | grep -x "$1" >/dev/null

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The native leg, on any host (Linux, macOS, Windows with Git Bash):
-#   fmt check, clippy with -D warnings, the README's test command, and the conformance report
-#   (the README's main command) with its JSON written to ci/out/report-<label>.json.
+#   fmt check, clippy with -D warnings, the README's test command, the criterion benches in test
+#   mode, and the conformance report (the README's main command) with its JSON written to
+#   ci/out/report-<label>.json.
 #
 #   ci/test-native.sh [LABEL]     LABEL defaults to <os>-<arch>-native, e.g. linux-x86_64-native
 # shellcheck source=ci/lib.sh
@@ -12,5 +13,10 @@ step fmt cargo fmt --all --check
 step clippy cargo clippy --workspace --all-targets --locked -- -D warnings
 # The README's test command, verbatim:
 step tests cargo_test native cargo test --workspace
+# Criterion benches in test mode: each benchmark runs once, unmeasured (speed is for people; CI
+# gates on instruction counts, ci/bench-gate.sh).
+benches=()
+while read -r b; do benches+=(--bench "$b"); done < <(criterion_benches)
+step bench-test cargo bench --locked -p neurlang-benches "${benches[@]}" -- --test
 step report cargo run --release -p neurlang-conformance -- --json "$out/report-$label.json"
 finish

@@ -10,7 +10,7 @@ use gungraun::{LibraryBenchmarkConfig, library_benchmark, library_benchmark_grou
 use neurlang::ext::stdlib::{Stdlib, register_into};
 use neurlang::runtime::{
     AsyncRuntime, BufferPool, CapPermissions, CapToken, Errno, ExtCategory, ExtensionRegistry,
-    Platform, TimerWheel, Token,
+    Platform, SafeBuffer, TimerWheel, Token,
 };
 use std::hint::black_box;
 use std::io;
@@ -128,6 +128,36 @@ fn aes256_gcm_encrypt_1kib_call((registry, t): (ExtensionRegistry, [u64; 6])) ->
     out[0]
 }
 
+/// What an extension body sees: a 4 KiB read-write `SafeBuffer`.
+fn safe_buffer() -> SafeBuffer {
+    SafeBuffer::new(
+        vec![0x5a; 4096],
+        CapPermissions::READ | CapPermissions::WRITE,
+    )
+}
+
+#[library_benchmark]
+#[bench::bytes_64(setup = safe_buffer)]
+fn safe_buffer_read(buf: SafeBuffer) -> u64 {
+    let mut sum = 0u64;
+    for i in 0..N {
+        let bytes = buf.read(black_box(i * 64 % 4032), black_box(64)).unwrap();
+        sum = sum.wrapping_add(u64::from(black_box(bytes)[63]));
+    }
+    sum
+}
+
+#[library_benchmark]
+#[bench::bytes_64(setup = safe_buffer)]
+fn safe_buffer_write(mut buf: SafeBuffer) -> usize {
+    let chunk = [0xa5u8; 64];
+    for i in 0..N {
+        buf.write(black_box(i * 64 % 4032), black_box(&chunk))
+            .unwrap();
+    }
+    buf.written().map_or(0, |(_, bytes)| bytes.len())
+}
+
 fn stdlib() -> (ExtensionRegistry, Arc<Stdlib>) {
     let lib = Arc::new(Stdlib::new());
     let mut r = ExtensionRegistry::new();
@@ -223,6 +253,7 @@ fn aio_empty_poll(mut rt: AsyncRuntime) -> usize {
 library_benchmark_group!(name = errno; benchmarks = errno_from_io_error);
 library_benchmark_group!(name = pool; benchmarks = pool_acquire_release);
 library_benchmark_group!(name = ext; benchmarks = ext_call_dispatch, sha256_1kib_call, aes256_gcm_encrypt_1kib_call);
+library_benchmark_group!(name = safe_buffer; benchmarks = safe_buffer_read, safe_buffer_write);
 library_benchmark_group!(
     name = stdlib;
     benchmarks = stdlib_vec_push_get, stdlib_hashmap_insert_get, stdlib_json_parse_free
@@ -232,5 +263,5 @@ library_benchmark_group!(name = aio; benchmarks = timer_insert_cancel, aio_empty
 main!(
     // Generated code is rewritten in place: make valgrind notice it wherever it runs.
     config = LibraryBenchmarkConfig::default().valgrind_args(["--smc-check=all"]);
-    library_benchmark_groups = errno, pool, ext, stdlib, aio
+    library_benchmark_groups = errno, pool, ext, safe_buffer, stdlib, aio
 );

@@ -45,12 +45,15 @@ pub struct Ctx {
     pub cases_dir: PathBuf,
     /// `conformance/vectors`.
     pub vectors_dir: PathBuf,
+    /// `fuzz` (beside `conformance`): the fuzz targets' seeds and regression inputs.
+    pub fuzz_dir: PathBuf,
     /// The platform and its probed capabilities.
     pub host: Host,
 }
 
 impl Ctx {
-    /// The context for this process: data next to the crate (or under `$NEURLANG_CONFORMANCE_DIR`).
+    /// The context for this process: data next to the crate (or under `$NEURLANG_CONFORMANCE_DIR`),
+    /// fuzz inputs in `fuzz` beside it.
     pub fn new() -> Ctx {
         let root = std::env::var_os("NEURLANG_CONFORMANCE_DIR")
             .map(PathBuf::from)
@@ -58,6 +61,7 @@ impl Ctx {
         Ctx {
             cases_dir: root.join("cases"),
             vectors_dir: root.join("vectors"),
+            fuzz_dir: root.join("..").join("fuzz"),
             host: Host::detect(),
         }
     }

@@ -6,6 +6,7 @@ mod abi;
 mod aio;
 mod errno;
 mod ext;
+mod fuzz;
 mod http;
 pub(crate) mod pool;
 mod stdlib;
@@ -24,4 +25,5 @@ pub static ALL: &[(&str, AreaFn)] = &[
     ("stdlib", stdlib::cases),
     ("aio", aio::cases),
     ("http", http::cases),
+    ("fuzz", fuzz::cases),
 ];

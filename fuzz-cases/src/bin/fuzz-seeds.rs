@@ -1,0 +1,620 @@
+//! Writes the committed fuzz seeds, `fuzz/seeds/TARGET/*`, from the conformance vectors and a
+//! few hand-written inputs:
+//!
+//! ```sh
+//! cargo run -p neurlang-fuzz-cases --bin fuzz-seeds
+//! ```
+//!
+//! - `json_handles`: a subset of JSONTestSuite `test_parsing` (`conformance/vectors`): every
+//!   `y_` and `i_` file of at most 64 bytes and every third such `n_` file;
+//! - `crypto_ext`: structured inputs whose arbitrary call is a real test vector (Wycheproof
+//!   AES-GCM, HMAC-SHA256, PBKDF2, Ed25519, X25519; FIPS 180-2 SHA-256);
+//! - `safe_buffer`, `string_handles`: hand-written inputs (bounds edges, permissions,
+//!   nested slices; UTF-8 edge cases).
+//!
+//! Each directory is emptied first, so the seeds are exactly what this program writes.
+
+use neurlang::runtime::ExtError;
+use neurlang_fuzz_cases::{crypto_ext, safe_buffer, target};
+use safe_buffer::Op;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+type Seeds = Vec<(String, Vec<u8>)>;
+
+fn main() {
+    if let Err(e) = run() {
+        eprintln!("fuzz-seeds: {e}");
+        std::process::exit(1);
+    }
+}
+
+fn run() -> Result<(), String> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .ok_or("no workspace root")?
+        .to_path_buf();
+    let vectors = root.join("conformance").join("vectors");
+    let sets: [(&str, Seeds); 4] = [
+        ("json_handles", json(&vectors.join("JSONTestSuite"))?),
+        ("crypto_ext", crypto(&vectors.join("wycheproof"))?),
+        ("safe_buffer", safe_buffer_seeds()),
+        ("string_handles", string_seeds()),
+    ];
+    for (name, seeds) in sets {
+        let body = target(name).ok_or(format!("no target {name}"))?;
+        let dir = root.join("fuzz").join("seeds").join(name);
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        }
+        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let mut total = 0;
+        for (file, bytes) in &seeds {
+            body(bytes); // a seed must pass its target
+            let path = dir.join(file);
+            std::fs::write(&path, bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+            total += bytes.len();
+        }
+        println!("fuzz/seeds/{name}: {} files, {total} bytes", seeds.len());
+    }
+    Ok(())
+}
+
+fn json(suite: &Path) -> Result<Seeds, String> {
+    let dir = suite.join("test_parsing");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .map_err(|e| format!("{}: {e}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    files.sort();
+    let mut seeds = Vec::new();
+    let mut n_count = 0;
+    for path in files {
+        let name = path
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        if bytes.len() > 64 {
+            continue;
+        }
+        let keep = if name.starts_with("n_") {
+            n_count += 1;
+            n_count % 3 == 1
+        } else {
+            name.starts_with("y_") || name.starts_with("i_")
+        };
+        if keep {
+            seeds.push((name, bytes));
+        }
+    }
+    Ok(seeds)
+}
+
+fn load(path: &Path) -> Result<Value, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn hex(v: &Value, field: &str) -> Vec<u8> {
+    let s = v[field].as_str().unwrap_or_default();
+    (0..s.len() / 2)
+        .filter_map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).ok())
+        .collect()
+}
+
+/// Every test of a Wycheproof file with its group.
+fn tests(file: &Value) -> Vec<(&Value, &Value)> {
+    file["testGroups"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|g| {
+            g["tests"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(move |t| (g, t))
+        })
+        .collect()
+}
+
+/// An argument of the arbitrary call: the token of buffer `B(i)`, or the value `V(x)`.
+#[derive(Clone, Copy)]
+enum Arg {
+    B(u64),
+    V(u64),
+}
+use Arg::{B, V};
+
+const R: u8 = 1;
+const RW: u8 = 3;
+
+/// A crypto seed: its arbitrary call is extension `id` on `bufs` with `args` and must give
+/// `want` (checked here, so a seed is a real vector); the fixed round uses `key` (zero-padded
+/// to 32 bytes) and `msg`.
+struct Call<'a> {
+    name: String,
+    id: u8,
+    args: &'a [Arg],
+    bufs: Vec<(Vec<u8>, u8)>,
+    key: &'a [u8],
+    msg: &'a [u8],
+    want: Result<u64, ExtError>,
+}
+
+impl Call<'_> {
+    fn seed(self, seeds: &mut Seeds) {
+        let args = self
+            .args
+            .iter()
+            .map(|&a| match a {
+                B(i) => {
+                    assert!(
+                        (i as usize) < self.bufs.len(),
+                        "{}: no buffer {i}",
+                        self.name
+                    );
+                    i
+                }
+                // A value below 16 that indexes a buffer would be read as that buffer's token.
+                V(x) => {
+                    assert!(
+                        x >= self.bufs.len() as u64,
+                        "{}: value {x} reads as a buffer's token",
+                        self.name
+                    );
+                    x
+                }
+            })
+            .collect();
+        let mut key = [0u8; 32];
+        let n = self.key.len().min(32);
+        key[..n].copy_from_slice(&self.key[..n]);
+        let input = crypto_ext::Input {
+            id: self.id,
+            args,
+            bufs: self.bufs,
+            key,
+            msg: self.msg.to_vec(),
+            flip: (seeds.len() as u16, 1),
+        };
+        let got = crypto_ext::arbitrary_call(&input);
+        assert_eq!(got, Some(self.want), "{}: the vector's call", self.name);
+        seeds.push((self.name, input.to_bytes()));
+    }
+}
+
+/// Whether a length can be passed as a value with `bufs` buffers (see [`Call::seed`]).
+fn unambiguous(bytes: &[u8], bufs: usize) -> bool {
+    bytes.len() >= bufs
+}
+
+fn tc(t: &Value) -> u64 {
+    t["tcId"].as_u64().unwrap_or(0)
+}
+
+fn crypto(dir: &Path) -> Result<Seeds, String> {
+    let mut seeds = Vec::new();
+
+    // AES-256-GCM without associated data: 4 encryptions, 4 decryptions, 2 forgeries.
+    let aes = load(&dir.join("aes_gcm_test.json"))?;
+    let (mut enc, mut dec, mut bad) = (0, 0, 0);
+    for (g, t) in tests(&aes) {
+        let (key, iv, msg) = (hex(t, "key"), hex(t, "iv"), hex(t, "msg"));
+        if g["keySize"] != 256
+            || g["ivSize"] != 96
+            || g["tagSize"] != 128
+            || !hex(t, "aad").is_empty()
+            || !unambiguous(&msg, 5)
+        {
+            continue;
+        }
+        let len = msg.len() as u64;
+        let args = [B(0), B(1), B(2), V(len), B(3), B(4)];
+        let valid = t["result"] == "valid";
+        if valid && enc < 4 {
+            enc += 1;
+            Call {
+                name: format!("wycheproof-aes-gcm-encrypt-tc{}", tc(t)),
+                id: 3,
+                args: &args,
+                bufs: vec![
+                    (key.clone(), R),
+                    (iv.clone(), R),
+                    (msg.clone(), R),
+                    (vec![0; msg.len()], RW),
+                    (vec![0; 16], RW),
+                ],
+                key: &key,
+                msg: &msg,
+                want: Ok(0),
+            }
+            .seed(&mut seeds);
+        }
+        if (valid && dec < 4) || (!valid && bad < 2) {
+            if valid {
+                dec += 1
+            } else {
+                bad += 1
+            }
+            Call {
+                name: format!("wycheproof-aes-gcm-decrypt-tc{}", tc(t)),
+                id: 4,
+                args: &args,
+                bufs: vec![
+                    (key.clone(), R),
+                    (iv, R),
+                    (hex(t, "ct"), R),
+                    (hex(t, "tag"), R),
+                    (vec![0; msg.len()], RW),
+                ],
+                key: &key,
+                msg: &msg,
+                want: if valid {
+                    Ok(0)
+                } else {
+                    Err(ExtError::CryptoFailure)
+                },
+            }
+            .seed(&mut seeds);
+        }
+    }
+
+    // HMAC-SHA256 with full-length tags.
+    let hmac = load(&dir.join("hmac_sha256_test.json"))?;
+    let mut n = 0;
+    for (g, t) in tests(&hmac) {
+        let (key, msg) = (hex(t, "key"), hex(t, "msg"));
+        if n == 4
+            || g["tagSize"] != 256
+            || t["result"] != "valid"
+            || !unambiguous(&key, 3)
+            || !unambiguous(&msg, 3)
+        {
+            continue;
+        }
+        n += 1;
+        Call {
+            name: format!("wycheproof-hmac-sha256-tc{}", tc(t)),
+            id: 2,
+            args: &[B(0), V(key.len() as u64), B(1), V(msg.len() as u64), B(2)],
+            bufs: vec![(key.clone(), R), (msg.clone(), R), (vec![0; 32], RW)],
+            key: &key,
+            msg: &msg,
+            want: Ok(0),
+        }
+        .seed(&mut seeds);
+    }
+
+    // PBKDF2: every Wycheproof vector has 1 iteration (which would read as a buffer index) or
+    // more than the target runs (1000), so this one is hand-written.
+    Call {
+        name: "pbkdf2-sha256-16-iterations".into(),
+        id: 7,
+        args: &[B(0), V(8), B(1), V(4), V(16), B(2), V(32)],
+        bufs: vec![
+            (b"password".to_vec(), R),
+            (b"salt".to_vec(), R),
+            (vec![0; 32], RW),
+        ],
+        key: b"password",
+        msg: b"salt",
+        want: Ok(0),
+    }
+    .seed(&mut seeds);
+
+    // Ed25519 verification: 4 valid signatures, 2 invalid ones of the right length.
+    let ed = load(&dir.join("ed25519_test.json"))?;
+    let (mut good, mut bad) = (0, 0);
+    for (g, t) in tests(&ed) {
+        let (pk, msg, sig) = (hex(&g["publicKey"], "pk"), hex(t, "msg"), hex(t, "sig"));
+        let valid = t["result"] == "valid";
+        if !unambiguous(&msg, 3) || sig.len() != 64 || (valid && good == 4) || (!valid && bad == 2)
+        {
+            continue;
+        }
+        if valid {
+            good += 1
+        } else {
+            bad += 1
+        }
+        Call {
+            name: format!("wycheproof-ed25519-verify-tc{}", tc(t)),
+            id: 9,
+            args: &[B(0), B(1), V(msg.len() as u64), B(2)],
+            bufs: vec![(pk.clone(), R), (msg.clone(), R), (sig, R)],
+            key: &pk,
+            msg: &msg,
+            want: Ok(u64::from(valid)),
+        }
+        .seed(&mut seeds);
+    }
+
+    // X25519: 4 valid exchanges, 2 with an all-zero (rejected) shared secret.
+    let x = load(&dir.join("x25519_test.json"))?;
+    let (mut good, mut zero) = (0, 0);
+    for (_, t) in tests(&x) {
+        let all_zero = hex(t, "shared").iter().all(|&b| b == 0);
+        let valid = t["result"] == "valid";
+        if (valid && good == 4) || (all_zero && zero == 2) || !(valid || all_zero) {
+            continue;
+        }
+        if valid {
+            good += 1
+        } else {
+            zero += 1
+        }
+        let private = hex(t, "private");
+        Call {
+            name: format!("wycheproof-x25519-tc{}", tc(t)),
+            id: 10,
+            args: &[B(0), B(1), B(2)],
+            bufs: vec![
+                (private.clone(), R),
+                (hex(t, "public"), R),
+                (vec![0; 32], RW),
+            ],
+            key: &private,
+            msg: b"x25519",
+            want: if valid {
+                Ok(0)
+            } else {
+                Err(ExtError::CryptoFailure)
+            },
+        }
+        .seed(&mut seeds);
+    }
+
+    // SHA-256: the FIPS 180-2 appendix B examples.
+    for (i, msg) in [
+        &b"abc"[..],
+        b"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        Call {
+            name: format!("fips180-sha256-{}", i + 1),
+            id: 1,
+            args: &[B(0), V(msg.len() as u64), B(1)],
+            bufs: vec![(msg.to_vec(), R), (vec![0; 32], RW)],
+            key: msg,
+            msg,
+            want: Ok(0),
+        }
+        .seed(&mut seeds);
+    }
+    // constant_time_eq and secure_random.
+    Call {
+        name: "constant-time-eq".into(),
+        id: 5,
+        args: &[B(0), B(1), V(10)],
+        bufs: vec![(b"same bytes".to_vec(), R), (b"same bytes".to_vec(), R)],
+        key: b"",
+        msg: b"eq",
+        want: Ok(1),
+    }
+    .seed(&mut seeds);
+    Call {
+        name: "secure-random".into(),
+        id: 6,
+        args: &[B(0), V(32)],
+        bufs: vec![(vec![0; 32], RW)],
+        key: b"",
+        msg: b"",
+        want: Ok(0),
+    }
+    .seed(&mut seeds);
+    Ok(seeds)
+}
+
+fn sb(init: &[u8], perms: u8, ops: Vec<Op>) -> Vec<u8> {
+    safe_buffer::Input {
+        init: init.to_vec(),
+        perms,
+        ops,
+    }
+    .to_bytes()
+}
+
+fn safe_buffer_seeds() -> Seeds {
+    let init: Vec<u8> = (0..32).collect();
+    let edges = vec![
+        Op::Read { offset: 0, len: 32 },
+        Op::Read { offset: 32, len: 0 },
+        Op::Read { offset: 31, len: 2 },
+        Op::Read {
+            offset: usize::MAX,
+            len: 1,
+        },
+        Op::Write {
+            offset: 30,
+            data: vec![0xee, 0xff],
+        },
+        Op::Write {
+            offset: 31,
+            data: vec![1, 2],
+        },
+        Op::Write {
+            offset: usize::MAX,
+            data: vec![1],
+        },
+        Op::Read { offset: 28, len: 4 },
+    ];
+    let slices = vec![
+        Op::CapSlice { offset: 4, len: 16 },
+        Op::CapRead { offset: 0, len: 16 },
+        Op::CapWrite {
+            offset: 15,
+            data: vec![7],
+        },
+        Op::CapSlice { offset: 8, len: 8 },
+        Op::CapWrite {
+            offset: 7,
+            data: vec![8, 9],
+        },
+        Op::CapRead { offset: 0, len: 8 },
+        Op::CapSlice {
+            offset: 1,
+            len: usize::MAX,
+        },
+        Op::CapRead { offset: 8, len: 0 },
+    ];
+    let restrict = vec![
+        Op::Write {
+            offset: 0,
+            data: vec![0xaa; 4],
+        },
+        Op::Restrict { perms: 1 },
+        Op::Write {
+            offset: 0,
+            data: vec![0xbb],
+        },
+        Op::Read { offset: 0, len: 4 },
+        Op::Restrict { perms: 7 },
+        Op::Write {
+            offset: 0,
+            data: vec![0xcc],
+        },
+        Op::Restrict { perms: 0 },
+        Op::Read { offset: 0, len: 1 },
+    ];
+    vec![
+        ("rw-edges".into(), sb(&init, 3, edges.clone())),
+        ("read-only-edges".into(), sb(&init, 1, edges)),
+        ("rw-nested-slices".into(), sb(&init, 3, slices.clone())),
+        ("write-only-slices".into(), sb(&init, 2, slices)),
+        ("restrict".into(), sb(&init, 7, restrict)),
+        (
+            "empty".into(),
+            sb(
+                &[],
+                3,
+                vec![
+                    Op::Read { offset: 0, len: 0 },
+                    Op::CapWrite {
+                        offset: 0,
+                        data: vec![],
+                    },
+                    Op::Write {
+                        offset: 0,
+                        data: vec![1],
+                    },
+                ],
+            ),
+        ),
+    ]
+}
+
+/// A `string_handles` input: substring `start` and `len` (`inverted`: `u64::MAX - len`),
+/// strings `a` and `b`.
+fn st(start: u16, len: u32, inverted: bool, a: &[u8], b: &[u8]) -> Vec<u8> {
+    let cut = u8::try_from(a.len()).expect("a is at most 255 bytes");
+    let mut v = start.to_le_bytes().to_vec();
+    v.extend_from_slice(&len.to_le_bytes());
+    v.push(u8::from(inverted));
+    v.push(cut);
+    v.extend_from_slice(a);
+    v.extend_from_slice(b);
+    v
+}
+
+fn string_seeds() -> Seeds {
+    let s = |name: &str, v: Vec<u8>| (name.to_string(), v);
+    vec![
+        s("ascii-split", st(2, 5, false, b"a,b,,c,", b",")),
+        s("empty-separator", st(0, 0, false, b"abc", b"")),
+        s(
+            "two-byte-boundary",
+            st(1, 2, false, "caf\u{e9}s".as_bytes(), "\u{e9}".as_bytes()),
+        ),
+        s(
+            "three-byte-boundary",
+            st(
+                2,
+                1,
+                false,
+                "\u{20ac}\u{20ac}".as_bytes(),
+                "\u{20ac}".as_bytes(),
+            ),
+        ),
+        s(
+            "four-byte-emoji",
+            st(
+                0,
+                4,
+                false,
+                "\u{1f600}x\u{1f600}".as_bytes(),
+                "x".as_bytes(),
+            ),
+        ),
+        s("max-scalar", st(0, 4, false, "\u{10ffff}".as_bytes(), b"")),
+        s(
+            "sharp-s-upper",
+            st(0, 1, true, "stra\u{df}e".as_bytes(), "\u{df}".as_bytes()),
+        ),
+        s(
+            "dotted-i-lower",
+            st(0, 2, false, "\u{130}stanbul".as_bytes(), b"s"),
+        ),
+        s(
+            "final-sigma",
+            st(
+                0,
+                9,
+                false,
+                "\u{3a3}\u{391}\u{3a3}".as_bytes(),
+                "\u{3a3}".as_bytes(),
+            ),
+        ),
+        s("ligature", st(0, 3, false, "\u{fb01}ne".as_bytes(), b"ne")),
+        s(
+            "combining",
+            st(
+                1,
+                1,
+                false,
+                "e\u{301}e\u{301}".as_bytes(),
+                "\u{301}".as_bytes(),
+            ),
+        ),
+        s(
+            "unicode-whitespace-trim",
+            st(
+                0,
+                0,
+                false,
+                "\u{3000}\u{a0}\u{85}x\u{2028}".as_bytes(),
+                b"x",
+            ),
+        ),
+        s(
+            "bom",
+            st(0, 3, false, "\u{feff}abc".as_bytes(), "\u{feff}".as_bytes()),
+        ),
+        s(
+            "zero-width",
+            st(0, 0, false, "a\u{200b}b".as_bytes(), "\u{200b}".as_bytes()),
+        ),
+        s("nul", st(0, 3, false, b"a\0b\0", b"\0")),
+        s("int-max", st(0, 0, false, b"9223372036854775807", b"7")),
+        s("int-min", st(0, 0, false, b"-9223372036854775808", b"-")),
+        s("int-overflow", st(0, 0, false, b"9223372036854775808", b"")),
+        s("float-exp", st(0, 0, false, b"1e308", b"e")),
+        s("float-inf", st(0, 0, false, b"inf", b"")),
+        s("float-nan", st(0, 0, true, b"NaN", b"")),
+        s("float-subnormal", st(0, 0, false, b"4.9e-324", b"")),
+        s("substr-past-end", st(300, 1, false, b"short", b"")),
+        s("substr-huge-len", st(1, 0, true, b"abc", b"")),
+        s("surrogate-invalid", st(0, 1, false, b"\xed\xa0\x80", b"")),
+        s("overlong-invalid", st(0, 1, false, b"\xc0\xaf", b"/")),
+        s(
+            "beyond-max-invalid",
+            st(0, 1, false, b"\xf4\x90\x80\x80", b""),
+        ),
+        s("truncated-invalid", st(0, 1, false, b"ok", b"\xe2\x82")),
+        s("lone-continuation-invalid", st(0, 1, false, b"\x80", b"a")),
+    ]
+}
