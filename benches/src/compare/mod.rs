@@ -228,7 +228,6 @@ fn meta(opts: &Options, args: &[String]) -> Meta {
         connections: load::CONNECTIONS,
         server_cpu: SERVER_CPU,
         load_cpu: LOAD_CPU,
-        cpu_tick_seconds: procfs::tick_seconds(),
     }
 }
 

@@ -1,7 +1,12 @@
-//! CPU time of a process tree from `/proc`: what a server spent serving a load run.
+//! CPU time of a process tree: what a server spent serving a load run. The tree comes from
+//! `/proc`; each process's CPU time from its CPU-time clock (`clock_getcpuclockid`: user +
+//! system time of all its threads, exited ones included, in nanoseconds), or, where that clock
+//! cannot be read, from the utime + stime of `/proc/PID/stat` (clock ticks, usually 10 ms: too
+//! coarse for short runs).
 
 use std::collections::HashMap;
 use std::fs;
+use std::io;
 
 /// The fields of `/proc/PID/stat` the comparison needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,22 +38,22 @@ pub fn parse_stat(line: &str) -> Result<Stat, String> {
     })
 }
 
-/// Sums utime + stime over `root` and all its descendants, given every process's stat.
-/// Returns `None` if `root` is not among them.
-pub fn tree_ticks(stats: &[Stat], root: i32) -> Option<u64> {
+/// `root` and all its descendants, given every process's stat; `None` if `root` is not among
+/// them.
+pub fn tree<'a>(stats: &'a [Stat], root: i32) -> Option<Vec<&'a Stat>> {
     let mut children: HashMap<i32, Vec<&Stat>> = HashMap::new();
     for s in stats {
         children.entry(s.ppid).or_default().push(s);
     }
-    let mut total = 0;
+    let mut found = Vec::new();
     let mut stack = vec![stats.iter().find(|s| s.pid == root)?];
     while let Some(s) = stack.pop() {
-        total += s.utime + s.stime;
+        found.push(s);
         if let Some(c) = children.get(&s.pid) {
             stack.extend(c.iter().copied());
         }
     }
-    Some(total)
+    Some(found)
 }
 
 /// Every process's stat, read from `/proc`. Processes that exit while it is read are skipped.
@@ -73,12 +78,38 @@ pub fn all_stats() -> Result<Vec<Stat>, String> {
 /// CPU seconds (user + system) used so far by `root` and its descendants (nginx: the master and
 /// its workers; a threaded server: all its threads).
 pub fn tree_cpu_seconds(root: i32) -> Result<f64, String> {
-    let ticks = tree_ticks(&all_stats()?, root)
+    let stats = all_stats()?;
+    let tree = tree(&stats, root)
         .ok_or_else(|| format!("process {root} is not in /proc (did it exit?)"))?;
-    Ok(ticks as f64 * tick_seconds())
+    Ok(tree
+        .iter()
+        .map(|s| {
+            process_cpu_seconds(s.pid)
+                .unwrap_or_else(|_| (s.utime + s.stime) as f64 * tick_seconds())
+        })
+        .sum())
 }
 
-/// The resolution of the CPU times in `/proc` (one clock tick, usually 1/100 s).
+/// The CPU time of process `pid` (all its threads) from its CPU-time clock, in seconds.
+pub fn process_cpu_seconds(pid: i32) -> io::Result<f64> {
+    let mut clock: libc::clockid_t = 0;
+    // SAFETY: `clock` is a valid out pointer.
+    let rc = unsafe { libc::clock_getcpuclockid(pid, &mut clock) };
+    if rc != 0 {
+        return Err(io::Error::from_raw_os_error(rc));
+    }
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid out pointer; a stale clock id gives an error, not UB.
+    if unsafe { libc::clock_gettime(clock, &mut ts) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9)
+}
+
+/// The resolution of the CPU times in `/proc/PID/stat` (one clock tick, usually 1/100 s).
 pub fn tick_seconds() -> f64 {
     // SAFETY: sysconf only reads a configuration value.
     let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
@@ -127,15 +158,42 @@ mod tests {
             st(13, 11, 5, 0),     // grandchild
             st(20, 1, 7, 7),      // an unrelated process
         ];
-        assert_eq!(tree_ticks(&stats, 10), Some(1 + 2 + 30 + 40 + 50 + 60 + 5));
-        assert_eq!(tree_ticks(&stats, 12), Some(110));
-        assert_eq!(tree_ticks(&stats, 99), None);
+        let pids = |root| -> Option<Vec<i32>> {
+            let mut p: Vec<i32> = tree(&stats, root)?.iter().map(|s| s.pid).collect();
+            p.sort();
+            Some(p)
+        };
+        assert_eq!(pids(10), Some(vec![10, 11, 12, 13]));
+        assert_eq!(pids(12), Some(vec![12]));
+        assert_eq!(pids(99), None);
     }
 
     #[test]
-    fn reads_this_process_from_proc() {
+    fn measures_the_cpu_time_of_a_process_tree() {
+        // This process's tree holds a child that burns CPU: the tree's time minus this
+        // process's own time is the child's.
         let me = std::process::id() as i32;
-        assert!(all_stats().unwrap().iter().any(|s| s.pid == me));
-        assert!(tree_cpu_seconds(me).unwrap() >= 0.0);
+        let busy = "i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done; sleep 5";
+        let mut child = std::process::Command::new("sh")
+            .args(["-c", busy])
+            .spawn()
+            .unwrap();
+        let pid = child.id() as i32;
+        let start = std::time::Instant::now();
+        let mut childs = 0.0;
+        while childs < 0.05 && start.elapsed() < std::time::Duration::from_secs(20) {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            let own = process_cpu_seconds(me).unwrap();
+            childs = tree_cpu_seconds(me).unwrap() - own;
+        }
+        let alive = process_cpu_seconds(pid);
+        let _ = child.kill();
+        let _ = child.wait();
+        assert!(childs >= 0.05, "the busy child used {childs} s of CPU");
+        assert!(alive.unwrap() >= 0.05);
+        assert!(
+            process_cpu_seconds(pid).is_err(),
+            "a reaped child has no CPU clock"
+        );
     }
 }

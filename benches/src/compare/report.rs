@@ -122,8 +122,6 @@ pub struct Meta {
     pub connections: u32,
     pub server_cpu: usize,
     pub load_cpu: usize,
-    /// The resolution of each CPU-time reading.
-    pub cpu_tick_seconds: f64,
 }
 
 /// Summaries and ratios of `runs` for each (workers, mode), in the order the runs came.
@@ -246,7 +244,7 @@ pub fn markdown(results: &Results) -> String {
          `ab -q -n {} -c {}` (HTTP/1.0, a connection per request); medians over the rounds, \
          ratios = median of the per-round ratios (p99 ratio below 1 = lower latency). \
          Server CPU = user + system time of all its processes and threads during the run \
-         (from /proc, in ticks of {} s).\n\n",
+         (their CPU-time clocks).\n\n",
         m.command,
         m.date,
         m.nginx,
@@ -262,7 +260,6 @@ pub fn markdown(results: &Results) -> String {
         m.wrk_seconds,
         m.ab_requests,
         m.connections,
-        m.cpu_tick_seconds,
     );
     s += &table(&results.summaries, &results.ratios);
     if !failed.is_empty() {
