@@ -22,12 +22,14 @@ if [ "$(host_os)" != linux ]; then
 fi
 
 # ---- nginx, wrk, ab ----------------------------------------------------------------------
+# nginx lives in /usr/sbin, not on every user's PATH (the driver looks there too).
+has() { PATH="$PATH:/usr/sbin:/sbin:/usr/local/sbin" command -v "$1" >/dev/null; }
 missing=""
-for p in nginx wrk apache2-utils; do
-  dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
-done
+has nginx || missing="$missing nginx"
+has wrk || missing="$missing wrk"
+has ab || missing="$missing apache2-utils"
 if [ -z "$missing" ]; then
-  say "packages already installed: nginx wrk apache2-utils"
+  say "already installed: nginx wrk ab"
 elif ! command -v apt-get >/dev/null; then
   skip "packages$missing: no apt on this system (install nginx, wrk and ab by hand)"
   exit 0

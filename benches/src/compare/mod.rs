@@ -99,6 +99,12 @@ impl Options {
                 _ => return Err(format!("unknown option {flag}")),
             }
         }
+        if o.ab_requests < u64::from(load::CONNECTIONS) {
+            return Err(format!(
+                "--ab-requests: ab needs at least as many requests as connections ({})",
+                load::CONNECTIONS
+            ));
+        }
         if o.name.is_empty() {
             o.name = if o.server == "nginx" {
                 "nginx-2"
@@ -218,6 +224,7 @@ fn meta(opts: &Options, args: &[String]) -> Meta {
         wrk: wrk.split(" Copyright").next().unwrap_or(&wrk).to_string(),
         ab: ab
             .trim_start_matches("This is ")
+            .replace(", Version", "")
             .replace(" <$Revision$>", ""),
         kernel: read("/proc/sys/kernel/osrelease").trim().to_string(),
         cpu,

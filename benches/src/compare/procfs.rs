@@ -40,7 +40,7 @@ pub fn parse_stat(line: &str) -> Result<Stat, String> {
 
 /// `root` and all its descendants, given every process's stat; `None` if `root` is not among
 /// them.
-pub fn tree<'a>(stats: &'a [Stat], root: i32) -> Option<Vec<&'a Stat>> {
+pub fn tree(stats: &[Stat], root: i32) -> Option<Vec<&Stat>> {
     let mut children: HashMap<i32, Vec<&Stat>> = HashMap::new();
     for s in stats {
         children.entry(s.ppid).or_default().push(s);
