@@ -460,10 +460,12 @@ pub fn compare_responses(reference: &Response, ours: &Response) -> Result<(), St
         }
     }
     if reference.body != ours.body {
+        let text = |b: &[u8]| String::from_utf8_lossy(&b[..b.len().min(80)]).into_owned();
         diffs.push(format!(
-            "body {:?} instead of {:?}",
-            String::from_utf8_lossy(&ours.body),
-            String::from_utf8_lossy(&reference.body)
+            "body {:?} ({} bytes) instead of {:?}",
+            text(&ours.body),
+            ours.body.len(),
+            text(&reference.body)
         ));
     }
     if reference.closed != ours.closed {
