@@ -15,6 +15,7 @@
 //! | [`crypto_ext()`] | a [`crypto_ext::Input`], decoded with `arbitrary` |
 //! | [`json_handles()`] | raw bytes (a JSON document, or not) |
 //! | [`string_handles()`] | 8 bytes of indices, then the text (see [`string_handles()`]) |
+//! | [`http_request()`] | 2 bytes seeding the split points, then what a client sends |
 //!
 //! The two structured inputs can also be encoded (`Input::to_bytes`), which is how
 //! `cargo run -p neurlang-fuzz-cases --bin fuzz-seeds` writes seeds that decode into real test
@@ -24,10 +25,12 @@ use arbitrary::{Arbitrary, Unstructured};
 
 pub mod crypto_ext;
 mod encode;
+pub mod http_request;
 pub mod json_handles;
 pub mod safe_buffer;
 pub mod string_handles;
 
+pub use http_request::http_request;
 pub use json_handles::json_handles;
 pub use string_handles::string_handles;
 
@@ -40,6 +43,7 @@ pub const TARGETS: &[(&str, Body)] = &[
     ("crypto_ext", crypto_ext),
     ("json_handles", json_handles),
     ("string_handles", string_handles),
+    ("http_request", http_request),
 ];
 
 /// The body of the fuzz target `name`, if there is one.

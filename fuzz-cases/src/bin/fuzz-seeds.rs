@@ -9,6 +9,8 @@
 //!   `y_` and `i_` file of at most 64 bytes and every third such `n_` file;
 //! - `crypto_ext`: structured inputs whose arbitrary call is a real test vector (Wycheproof
 //!   AES-GCM, HMAC-SHA256, PBKDF2, Ed25519, X25519; FIPS 180-2 SHA-256);
+//! - `http_request`: every request of `conformance/cases/http.toml` without a `{N*text}`
+//!   repetition, behind two seed bytes for the split points;
 //! - `safe_buffer`, `string_handles`: hand-written inputs (bounds edges, permissions,
 //!   nested slices; UTF-8 edge cases).
 //!
@@ -35,11 +37,15 @@ fn run() -> Result<(), String> {
         .ok_or("no workspace root")?
         .to_path_buf();
     let vectors = root.join("conformance").join("vectors");
-    let sets: [(&str, Seeds); 4] = [
+    let sets: [(&str, Seeds); 5] = [
         ("json_handles", json(&vectors.join("JSONTestSuite"))?),
         ("crypto_ext", crypto(&vectors.join("wycheproof"))?),
         ("safe_buffer", safe_buffer_seeds()),
         ("string_handles", string_seeds()),
+        (
+            "http_request",
+            http(&root.join("conformance").join("cases").join("http.toml"))?,
+        ),
     ];
     for (name, seeds) in sets {
         let body = target(name).ok_or(format!("no target {name}"))?;
@@ -58,6 +64,33 @@ fn run() -> Result<(), String> {
         println!("fuzz/seeds/{name}: {} files, {total} bytes", seeds.len());
     }
     Ok(())
+}
+
+/// The requests of the conformance area `http` (those without `{N*text}` repetitions), each
+/// behind two seed bytes that vary the split points.
+fn http(table: &Path) -> Result<Seeds, String> {
+    #[derive(serde::Deserialize)]
+    struct File {
+        request: Vec<Row>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Row {
+        name: String,
+        send: String,
+    }
+    let text = std::fs::read_to_string(table).map_err(|e| format!("{}: {e}", table.display()))?;
+    let file: File = toml::from_str(&text).map_err(|e| format!("{}: {e}", table.display()))?;
+    Ok(file
+        .request
+        .into_iter()
+        .filter(|r| !r.send.contains('{'))
+        .enumerate()
+        .map(|(i, r)| {
+            let mut bytes = (i as u16).wrapping_mul(40_503).to_le_bytes().to_vec();
+            bytes.extend_from_slice(r.send.as_bytes());
+            (r.name.replace('.', "-"), bytes)
+        })
+        .collect())
 }
 
 fn json(suite: &Path) -> Result<Seeds, String> {
