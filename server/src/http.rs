@@ -174,27 +174,27 @@ pub fn parse_head(buf: &[u8], scanned: &mut usize, limits: &Limits) -> Parsed {
         .take_while(|&&b| b == b'\r' || b == b'\n')
         .count();
     let rest = &buf[skip..];
-    let Some(end) = head_end(rest, scanned.saturating_sub(skip)).filter(|_| !rest.is_empty())
-    else {
-        *scanned = buf.len();
-        if rest.len() > limits.max_request_line
-            && !rest[..=limits.max_request_line].contains(&b'\n')
-        {
+    let end = head_end(rest, scanned.saturating_sub(skip)).filter(|_| !rest.is_empty());
+    *scanned = if end.is_some() { 0 } else { buf.len() };
+    // Each limit is judged at the byte where it is first exceeded, so the answer does not
+    // depend on how the bytes arrived: the earlier violation wins (the line on a tie).
+    let line_too_long =
+        rest.len() > limits.max_request_line && !rest[..=limits.max_request_line].contains(&b'\n');
+    let head_too_large = match end {
+        Some(end) => skip + end > limits.max_head,
+        None => buf.len() >= limits.max_head,
+    };
+    match (line_too_long, head_too_large) {
+        (true, true) if skip + limits.max_request_line < limits.max_head => {
             return Parsed::Reject(Status::UriTooLong);
         }
-        if buf.len() >= limits.max_head {
-            return Parsed::Reject(Status::HeaderFieldsTooLarge);
-        }
+        (true, false) => return Parsed::Reject(Status::UriTooLong),
+        (_, true) => return Parsed::Reject(Status::HeaderFieldsTooLarge),
+        (false, false) => {}
+    }
+    let Some(end) = end else {
         return Parsed::Partial;
     };
-    *scanned = 0;
-    let line_len = rest.iter().position(|&b| b == b'\n').unwrap_or(end);
-    if line_len > limits.max_request_line {
-        return Parsed::Reject(Status::UriTooLong);
-    }
-    if skip + end > limits.max_head {
-        return Parsed::Reject(Status::HeaderFieldsTooLarge);
-    }
     let mut storage = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; MAX_HEADERS];
     let mut req = httparse::Request::new(&mut []);
     match req.parse_with_uninit_headers(&rest[..end], &mut storage) {
