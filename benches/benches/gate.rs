@@ -12,10 +12,11 @@ use neurlang::runtime::{
     AsyncRuntime, BufferPool, CapPermissions, CapToken, Errno, ExtCategory, ExtensionRegistry,
     Platform, SafeBuffer, TimerWheel, Token,
 };
+use neurlang_server::http::{Limits, Parsed, Responses, parse_head};
 use std::hint::black_box;
 use std::io;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 /// Repetitions of the measured operation per benchmark.
 const N: usize = 1000;
@@ -250,7 +251,39 @@ fn aio_empty_poll(mut rt: AsyncRuntime) -> usize {
     0
 }
 
+/// The request wrk sends, and the server's responses dated at a fixed instant.
+fn http_request() -> (&'static [u8], Responses) {
+    let at = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+    (
+        b"GET / HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n\r\n",
+        Responses::new(at),
+    )
+}
+
+// What the server does per keep-alive request between its read and its write: parse the head,
+// append the response.
+#[library_benchmark]
+#[bench::wrk_request(setup = http_request)]
+fn http_parse_respond((request, responses): (&'static [u8], Responses)) -> usize {
+    let limits = Limits::default();
+    let mut out = Vec::with_capacity(256);
+    let mut total = 0;
+    for _ in 0..N {
+        out.clear();
+        let mut scanned = 0;
+        match parse_head(black_box(request), &mut scanned, &limits) {
+            Parsed::Complete(head) => {
+                out.extend_from_slice(responses.ok(head.head_only, head.keep_alive))
+            }
+            other => panic!("{other:?}"),
+        }
+        total += black_box(&out).len();
+    }
+    total
+}
+
 library_benchmark_group!(name = errno; benchmarks = errno_from_io_error);
+library_benchmark_group!(name = http; benchmarks = http_parse_respond);
 library_benchmark_group!(name = pool; benchmarks = pool_acquire_release);
 library_benchmark_group!(name = ext; benchmarks = ext_call_dispatch, sha256_1kib_call, aes256_gcm_encrypt_1kib_call);
 library_benchmark_group!(name = safe_buffer; benchmarks = safe_buffer_read, safe_buffer_write);
@@ -263,5 +296,5 @@ library_benchmark_group!(name = aio; benchmarks = timer_insert_cancel, aio_empty
 main!(
     // Generated code is rewritten in place: make valgrind notice it wherever it runs.
     config = LibraryBenchmarkConfig::default().valgrind_args(["--smc-check=all"]);
-    library_benchmark_groups = errno, pool, ext, safe_buffer, stdlib, aio
+    library_benchmark_groups = errno, pool, ext, safe_buffer, stdlib, aio, http
 );
