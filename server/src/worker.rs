@@ -191,14 +191,15 @@ impl Worker<'_> {
             {
                 return Ok(());
             }
-            // Under load the zero-timeout poll (one epoll_wait) finds work; block only if not.
-            let mut n = self.rt.poll(Some(Duration::ZERO))?;
-            let mut expired = self.rt.expired_timers();
-            if n == 0 && expired.is_empty() && !self.accept_pending {
-                let wait = self.stopping.map(|_| Duration::from_millis(100));
-                n = self.rt.poll(wait)?;
-                expired = self.rt.expired_timers();
-            }
+            // One wait (one epoll_wait on Linux), bounded by the next timer; it returns at once
+            // when events are pending. Never blocks while accepting is still under way.
+            let wait = if self.accept_pending {
+                Some(Duration::ZERO)
+            } else {
+                self.stopping.map(|_| Duration::from_millis(100))
+            };
+            let n = self.rt.poll(wait)?;
+            let expired = self.rt.expired_timers();
             self.now = Instant::now();
             self.responses.refresh(SystemTime::now());
             if n > 0 {

@@ -293,20 +293,22 @@ impl Reactor {
         Poll::Pending
     }
 
-    /// Waits for events (polling handles `EINTR` by retrying), records them and appends the token
-    /// of each live registration that got one to `tokens`. Returns the number of events delivered. A zero timeout first takes the backend's fast path (one syscall on
-    /// epoll and kqueue), and polling's full `wait` (which re-arms its timer) only if needed.
+    /// Waits for events, records them and appends the token of each live registration that got
+    /// one to `tokens`. Returns the number of events delivered. Where the backend allows (epoll),
+    /// one `epoll_wait` on polling's descriptor does it, blocking or not; elsewhere a zero
+    /// timeout first takes the backend's probe (kqueue). polling's full `wait` (which re-arms
+    /// its timer and notifier) runs only when its notifier fired or nothing cheaper exists.
     pub(crate) fn wait(
         &self,
         events: &mut Events,
         raw: &mut Vec<sys::RawEvent>,
         tokens: &mut Vec<Token>,
-        timeout: Option<std::time::Duration>,
+        mut timeout: Option<std::time::Duration>,
     ) -> io::Result<usize> {
         let mut delivered = 0;
-        if timeout == Some(std::time::Duration::ZERO) {
+        if sys::WAIT_BLOCKS || timeout == Some(std::time::Duration::ZERO) {
             raw.clear();
-            let full = sys::wait_now(&self.poller, raw)?;
+            let full = sys::wait_now(&self.poller, raw, timeout)?;
             if !raw.is_empty() {
                 delivered += raw.len();
                 self.deliver(
@@ -317,6 +319,8 @@ impl Reactor {
             if !full {
                 return Ok(delivered);
             }
+            // polling's notifier fired: its own wait clears it, without blocking again.
+            timeout = Some(std::time::Duration::ZERO);
         }
         events.clear();
         self.poller.wait(events, timeout)?;

@@ -73,7 +73,12 @@ pub(crate) struct RawEvent {
     pub writable: bool,
     pub error: bool,
 }
-pub(crate) fn wait_now(_: &polling::Poller, _: &mut Vec<RawEvent>) -> std::io::Result<bool> {
+pub(crate) const WAIT_BLOCKS: bool = false;
+pub(crate) fn wait_now(
+    _: &polling::Poller,
+    _: &mut Vec<RawEvent>,
+    _: Option<std::time::Duration>,
+) -> std::io::Result<bool> {
     Ok(true)
 }
 pub(crate) fn connect_in_progress(e: &std::io::Error) -> bool {

@@ -1,8 +1,9 @@
-//! The zero-timeout fast path of the event loop on epoll (Linux, Android).
+//! The fast path of the event loop on epoll (Linux, Android).
 //!
 //! polling's `wait` re-arms its timerfd and its notifier on every call (about five syscalls,
-//! 1.9 µs here). A zero-timeout poll needs none of that: one `epoll_wait(0)` on polling's own
-//! epoll descriptor. Events of our registrations are returned to the caller (their keys are our
+//! 1.9 µs here). A poll needs none of that: one `epoll_wait` on polling's own epoll descriptor,
+//! with the timeout in whole milliseconds (rounded up, so timers never fire early; the runtime's
+//! timers have millisecond resolution anyway). Events of our registrations are returned to the caller (their keys are our
 //! tokens, and oneshot disarming is what polling itself would have done). If polling's
 //! notifier or timer (key `usize::MAX`) shows up, the caller must also run polling's `wait`,
 //! which clears the notification and re-arms both unconditionally.
@@ -11,6 +12,7 @@
 use std::io;
 use std::mem::MaybeUninit;
 use std::os::fd::AsRawFd;
+use std::time::Duration;
 
 use polling::Poller;
 
@@ -18,14 +20,31 @@ use super::RawEvent;
 
 const BATCH: usize = 64;
 
-/// Collects ready events without blocking; returns whether polling's own `wait` is needed too.
-pub(crate) fn wait_now(poller: &Poller, out: &mut Vec<RawEvent>) -> io::Result<bool> {
+/// This backend also blocks in its own wait (not only polls).
+pub(crate) const WAIT_BLOCKS: bool = true;
+
+/// Collects ready events, waiting up to `timeout` (`None`: until one arrives); returns whether
+/// polling's own `wait` is needed too. A wait interrupted by a signal returns no events.
+pub(crate) fn wait_now(
+    poller: &Poller,
+    out: &mut Vec<RawEvent>,
+    timeout: Option<Duration>,
+) -> io::Result<bool> {
+    let ms = timeout.map_or(-1, |t| {
+        let ms = t.as_nanos().div_ceil(1_000_000);
+        i32::try_from(ms).unwrap_or(i32::MAX)
+    });
     let mut buf = [MaybeUninit::<libc::epoll_event>::uninit(); BATCH];
     let n = loop {
-        // SAFETY: `buf` holds BATCH writable (uninitialised) epoll_events; the descriptor is polling's epoll
-        // instance, open for as long as `poller` is borrowed.
+        // SAFETY: `buf` holds BATCH writable (uninitialised) epoll_events; the descriptor is
+        // polling's epoll instance, open for as long as `poller` is borrowed.
         let n = unsafe {
-            libc::epoll_wait(poller.as_raw_fd(), buf.as_mut_ptr().cast(), BATCH as i32, 0)
+            libc::epoll_wait(
+                poller.as_raw_fd(),
+                buf.as_mut_ptr().cast(),
+                BATCH as i32,
+                ms,
+            )
         };
         if n >= 0 {
             break n as usize;
@@ -33,6 +52,9 @@ pub(crate) fn wait_now(poller: &Poller, out: &mut Vec<RawEvent>) -> io::Result<b
         let e = io::Error::last_os_error();
         if e.kind() != io::ErrorKind::Interrupted {
             return Err(e);
+        }
+        if ms != 0 {
+            break 0; // the caller recomputes its timers and waits again
         }
     };
     let mut full = false;

@@ -7,7 +7,14 @@ use polling::Poller;
 
 use super::RawEvent;
 
+/// Only zero-timeout probes here: blocking waits go through polling's `wait`.
+pub(crate) const WAIT_BLOCKS: bool = false;
+
 /// Always needs polling's own `wait`.
-pub(crate) fn wait_now(_poller: &Poller, _out: &mut Vec<RawEvent>) -> io::Result<bool> {
+pub(crate) fn wait_now(
+    _poller: &Poller,
+    _out: &mut Vec<RawEvent>,
+    _timeout: Option<std::time::Duration>,
+) -> io::Result<bool> {
     Ok(true)
 }

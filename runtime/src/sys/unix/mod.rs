@@ -87,7 +87,7 @@ pub(crate) struct RawEvent {
     path = "fullwait.rs"
 )]
 mod wait;
-pub(crate) use wait::wait_now;
+pub(crate) use wait::{WAIT_BLOCKS, wait_now};
 
 /// Whether closing a descriptor removes it from the poller by itself (epoll and kqueue drop a
 /// closed file's registrations; polling's poll(2) backend keeps a table that must be told).

@@ -10,8 +10,16 @@ use polling::Poller;
 
 use super::RawEvent;
 
-/// Returns whether polling's own `wait` is needed (never collects events itself).
-pub(crate) fn wait_now(poller: &Poller, _out: &mut Vec<RawEvent>) -> io::Result<bool> {
+/// Only zero-timeout probes here: blocking waits go through polling's `wait`.
+pub(crate) const WAIT_BLOCKS: bool = false;
+
+/// Returns whether polling's own `wait` is needed (never collects events itself). Called with a
+/// zero timeout only.
+pub(crate) fn wait_now(
+    poller: &Poller,
+    _out: &mut Vec<RawEvent>,
+    _timeout: Option<std::time::Duration>,
+) -> io::Result<bool> {
     let mut pfd = libc::pollfd {
         fd: poller.as_raw_fd(),
         events: libc::POLLIN,

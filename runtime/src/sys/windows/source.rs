@@ -66,8 +66,15 @@ pub(crate) struct RawEvent {
     pub error: bool,
 }
 
+/// IOCP has no cheap "anything pending?" probe: polling's full `wait` always.
+pub(crate) const WAIT_BLOCKS: bool = false;
+
 /// IOCP has no cheap "anything pending?" probe: always take polling's full `wait`.
-pub(crate) fn wait_now(_poller: &Poller, _out: &mut Vec<RawEvent>) -> io::Result<bool> {
+pub(crate) fn wait_now(
+    _poller: &Poller,
+    _out: &mut Vec<RawEvent>,
+    _timeout: Option<std::time::Duration>,
+) -> io::Result<bool> {
     Ok(true)
 }
 
