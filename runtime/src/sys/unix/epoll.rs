@@ -30,10 +30,14 @@ pub(crate) fn wait_now(
     out: &mut Vec<RawEvent>,
     timeout: Option<Duration>,
 ) -> io::Result<bool> {
-    let ms = timeout.map_or(-1, |t| {
-        let ms = t.as_nanos().div_ceil(1_000_000);
-        i32::try_from(ms).unwrap_or(i32::MAX)
-    });
+    let ms = match timeout {
+        None => -1,
+        Some(t) if t.is_zero() => 0,
+        Some(t) => {
+            let ms = t.as_millis() + u128::from(t.subsec_nanos() % 1_000_000 != 0);
+            i32::try_from(ms).unwrap_or(i32::MAX)
+        }
+    };
     let mut buf = [MaybeUninit::<libc::epoll_event>::uninit(); BATCH];
     let n = loop {
         // SAFETY: `buf` holds BATCH writable (uninitialised) epoll_events; the descriptor is
