@@ -22,7 +22,7 @@ mod linux {
     /// The launch of each side, or why it is skipped.
     fn sides() -> [(&'static str, Result<Launch, String>); 2] {
         let nginx = find_tool("nginx")
-            .map(Launch::Nginx)
+            .map(|path| Launch::Nginx(path, String::new()))
             .ok_or_else(|| "nginx is not installed (apt-get install nginx)".to_string());
         let ours = match std::env::var("NEURLANG_COMPARE_SERVER") {
             Ok(cmd) if cmd == "nginx" => nginx.clone(),

@@ -26,7 +26,7 @@ pub const DEFAULT_SERVER: &str =
 
 const USAGE: &str = "\
 usage: nginx-compare [--workers 1,2] [--rounds 5] [--duration 10] [--ab-requests 20000]
-                     [--server CMD] [--name NAME] [--out ci/out]
+                     [--server CMD] [--name NAME] [--nginx-listen OPTS] [--out ci/out]
 
   --workers LIST     worker counts, each run with the same count for both servers (default 1,2)
   --rounds N         interleaved rounds per worker count and load (default 5)
@@ -37,6 +37,8 @@ usage: nginx-compare [--workers 1,2] [--rounds 5] [--duration 10] [--ab-requests
                      --strategy auto); `nginx` runs a second nginx (a self-comparison that shows
                      the noise of the machine)
   --name NAME        its name in the report (default neurlang, or nginx-2 with --server nginx)
+  --nginx-listen OPTS  parameters added to nginx's `listen` directive, e.g. \"deferred reuseport\"
+                     (the kernel features this server uses on Linux; default: none, nginx's defaults)
   --out DIR          where nginx-compare.json and nginx-compare.md go (default ci/out)";
 
 /// The command-line options.
@@ -48,6 +50,7 @@ pub struct Options {
     pub ab_requests: u64,
     pub server: String,
     pub name: String,
+    pub nginx_listen: String,
     pub out: PathBuf,
 }
 
@@ -61,6 +64,7 @@ impl Options {
             ab_requests: 20_000,
             server: DEFAULT_SERVER.into(),
             name: String::new(),
+            nginx_listen: String::new(),
             out: PathBuf::from("ci/out"),
         };
         let mut it = args.iter();
@@ -95,6 +99,7 @@ impl Options {
                 "--ab-requests" => o.ab_requests = positive("--ab-requests")?,
                 "--server" => o.server = value.clone(),
                 "--name" => o.name = value.clone(),
+                "--nginx-listen" => o.nginx_listen = value.clone(),
                 "--out" => o.out = PathBuf::from(value),
                 _ => return Err(format!("unknown option {flag}")),
             }
@@ -229,6 +234,7 @@ fn meta(opts: &Options, args: &[String]) -> Meta {
         kernel: read("/proc/sys/kernel/osrelease").trim().to_string(),
         cpu,
         server_command: opts.server.clone(),
+        nginx_listen: opts.nginx_listen.clone(),
         rounds: opts.rounds,
         wrk_seconds: opts.duration,
         ab_requests: opts.ab_requests,
@@ -267,7 +273,10 @@ fn measure(
 }
 
 fn drive(opts: &Options, args: &[String]) -> Result<(), String> {
-    let nginx = Launch::Nginx(server::find_tool("nginx").ok_or("nginx vanished")?);
+    let nginx = Launch::Nginx(
+        server::find_tool("nginx").ok_or("nginx vanished")?,
+        opts.nginx_listen.clone(),
+    );
     let ours = if opts.server == "nginx" {
         nginx.clone()
     } else {

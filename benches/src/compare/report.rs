@@ -116,6 +116,8 @@ pub struct Meta {
     pub kernel: String,
     pub cpu: String,
     pub server_command: String,
+    /// Parameters added to nginx's `listen` directive (empty: its defaults).
+    pub nginx_listen: String,
     pub rounds: usize,
     pub wrk_seconds: u32,
     pub ab_requests: u64,
@@ -261,6 +263,12 @@ pub fn markdown(results: &Results) -> String {
         m.ab_requests,
         m.connections,
     );
+    s += &if m.nginx_listen.is_empty() {
+        "nginx: `listen 127.0.0.1:PORT;` (its defaults: no `deferred`, no `reuseport`).\n\n"
+            .to_string()
+    } else {
+        format!("nginx: `listen 127.0.0.1:PORT {};`.\n\n", m.nginx_listen)
+    };
     s += &table(&results.summaries, &results.ratios);
     if !failed.is_empty() {
         s += "\nFailed runs (left out of the figures):\n\n";

@@ -41,8 +41,9 @@ pub fn find_tool(name: &str) -> Option<PathBuf> {
 /// How to start a server.
 #[derive(Debug, Clone)]
 pub enum Launch {
-    /// nginx with the comparison's configuration (see [`nginx_config`]).
-    Nginx(PathBuf),
+    /// nginx with the comparison's configuration (see [`nginx_config`]) and these extra
+    /// `listen` parameters (empty: nginx's defaults).
+    Nginx(PathBuf, String),
     /// A command line, split on whitespace, with `{port}` and `{workers}` substituted.
     Command(Vec<String>),
 }
@@ -71,9 +72,15 @@ impl Launch {
 }
 
 /// The nginx configuration of the comparison: `worker_processes` workers, every path in `dir`,
-/// no access log, `return 200 "Hello, World!"` on 127.0.0.1:`port`.
-pub fn nginx_config(dir: &Path, port: u16, workers: usize) -> String {
+/// no access log, `return 200 "Hello, World!"` on 127.0.0.1:`port`, with `listen_options`
+/// (such as `deferred reuseport`) added to the `listen` directive.
+pub fn nginx_config(dir: &Path, port: u16, workers: usize, listen_options: &str) -> String {
     let d = dir.display();
+    let listen = if listen_options.is_empty() {
+        String::new()
+    } else {
+        format!(" {listen_options}")
+    };
     format!(
         r#"daemon off;
 master_process on;
@@ -92,7 +99,7 @@ http {{
     uwsgi_temp_path {d}/uwsgi;
     scgi_temp_path {d}/scgi;
     server {{
-        listen 127.0.0.1:{port};
+        listen 127.0.0.1:{port}{listen};
         location / {{ return 200 "{BODY}"; }}
     }}
 }}
@@ -144,9 +151,9 @@ impl Server {
         let dir = TempDir::new(name)?;
         let port = free_port()?;
         let argv: Vec<String> = match launch {
-            Launch::Nginx(nginx) => {
+            Launch::Nginx(nginx, listen) => {
                 let conf = dir.0.join("nginx.conf");
-                fs::write(&conf, nginx_config(&dir.0, port, workers))
+                fs::write(&conf, nginx_config(&dir.0, port, workers, listen))
                     .map_err(|e| format!("writing {conf:?}: {e}"))?;
                 let p = |p: &Path| p.display().to_string();
                 vec![
@@ -562,7 +569,7 @@ mod tests {
 
     #[test]
     fn nginx_config_keeps_everything_in_its_dir() {
-        let c = nginx_config(Path::new("/tmp/x"), 8081, 2);
+        let c = nginx_config(Path::new("/tmp/x"), 8081, 2, "");
         assert!(c.contains("worker_processes 2;"));
         assert!(c.contains("listen 127.0.0.1:8081;"));
         assert!(c.contains(r#"return 200 "Hello, World!";"#));
