@@ -190,6 +190,25 @@ fn stdlib_hashmap_insert_get((r, _lib): (ExtensionRegistry, Arc<Stdlib>)) -> u64
     sum
 }
 
+fn strings() -> (ExtensionRegistry, Arc<Stdlib>, [u64; 2]) {
+    let (r, lib) = stdlib();
+    let a = lib.string_from_bytes(b"Hello, ").unwrap().raw();
+    let b = lib.string_from_bytes("wörld — ✓".as_bytes()).unwrap().raw();
+    (r, lib, [a, b])
+}
+
+#[library_benchmark]
+#[bench::handles(setup = strings)]
+fn stdlib_string_concat_len_free((r, _lib, s): (ExtensionRegistry, Arc<Stdlib>, [u64; 2])) -> u64 {
+    let mut sum = 0u64;
+    for _ in 0..N {
+        let c = r.call(143u32, &black_box(s), &mut []).unwrap();
+        sum = sum.wrapping_add(r.call(142u32, &[c], &mut []).unwrap());
+        r.call(154u32, &[c], &mut []).unwrap();
+    }
+    sum
+}
+
 const DOC: &[u8] =
     br#"{"id":42,"name":"neurlang","tags":["jit","runtime"],"ok":true,"ratio":1.25}"#;
 
@@ -289,7 +308,8 @@ library_benchmark_group!(name = ext; benchmarks = ext_call_dispatch, sha256_1kib
 library_benchmark_group!(name = safe_buffer; benchmarks = safe_buffer_read, safe_buffer_write);
 library_benchmark_group!(
     name = stdlib;
-    benchmarks = stdlib_vec_push_get, stdlib_hashmap_insert_get, stdlib_json_parse_free
+    benchmarks = stdlib_vec_push_get, stdlib_hashmap_insert_get, stdlib_string_concat_len_free,
+        stdlib_json_parse_free
 );
 library_benchmark_group!(name = aio; benchmarks = timer_insert_cancel, aio_empty_poll);
 
