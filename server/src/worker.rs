@@ -190,6 +190,11 @@ impl Worker<'_> {
             let mut n = self.rt.poll(Some(Duration::ZERO))?;
             let mut expired = self.rt.expired_timers();
             if n == 0 && expired.is_empty() && !self.accept_pending {
+                // The zero-timeout poll may have consumed the wake-up of a shutdown asked for
+                // since the check above: look again before blocking, or the wait never ends.
+                if self.stopping.is_none() && self.shared.stop.load(Ordering::SeqCst) {
+                    continue;
+                }
                 let wait = self.stopping.map(|_| Duration::from_millis(100));
                 n = self.rt.poll(wait)?;
                 expired = self.rt.expired_timers();

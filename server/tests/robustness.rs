@@ -327,3 +327,21 @@ fn idle_connections_close_at_shutdown() {
     }
     assert_eq!((stats.accepted, stats.requests, stats.timeouts), (8, 4, 0));
 }
+
+#[test]
+fn shutdown_right_after_a_connection_closes_never_hangs() {
+    // A shutdown asked for while the worker is between its zero-timeout poll and its blocking
+    // one must still wake it (the wake-up was once consumed by the first poll and lost).
+    for round in 0..200 {
+        let server = common::start(short());
+        let mut c = Client::connect(server.local_addr()).unwrap();
+        c.request(GET_CLOSE).assert_ok(false, false);
+        c.assert_closed();
+        let (tx, rx) = std::sync::mpsc::channel();
+        thread::spawn(move || tx.send(server.shutdown()));
+        match rx.recv_timeout(common::READ_TIMEOUT) {
+            Ok(stats) => assert_eq!(stats.unwrap().requests, 1),
+            Err(_) => panic!("round {round}: shutdown did not return"),
+        }
+    }
+}
