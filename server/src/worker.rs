@@ -183,7 +183,7 @@ impl Worker<'_> {
     fn run(&mut self) -> io::Result<()> {
         let mut events = Vec::new();
         loop {
-            if self.shared.stop.load(Ordering::Relaxed) && self.stopping.is_none() {
+            if self.shared.stop.load(Ordering::SeqCst) && self.stopping.is_none() {
                 self.begin_stop();
             }
             if let Some(grace_end) = self.stopping
@@ -192,7 +192,10 @@ impl Worker<'_> {
                 return Ok(());
             }
             // One wait (one epoll_wait on Linux), bounded by the next timer; it returns at once
-            // when events are pending. Never blocks while accepting is still under way.
+            // when events are pending. Never blocks while accepting is still under way. The stop
+            // flag is read above, before the only poll of the turn: a shutdown's wake-up sent
+            // after that read is still pending here (a second poll in the same turn could
+            // consume it and then block for good, as one did under Wine).
             let wait = if self.accept_pending {
                 Some(Duration::ZERO)
             } else {

@@ -1,0 +1,267 @@
+//! Helpers of the server's integration tests: a raw-bytes HTTP/1.1 client on `std::net` whose
+//! reads all time out (a test fails instead of hanging), the exact bytes a 200 must have, and a
+//! server started on a free port.
+
+#![allow(dead_code)] // each test binary uses part of this module
+
+use std::io::{self, ErrorKind, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::time::{Duration, Instant};
+
+use neurlang_server::http::{BODY, SERVER};
+use neurlang_server::{Config, Server};
+
+/// Longest wait for any byte the server owes a client.
+pub const READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// `GET /` over HTTP/1.1 (keep-alive by default).
+pub const GET: &[u8] = b"GET / HTTP/1.1\r\nHost: t\r\n\r\n";
+/// `HEAD /` over HTTP/1.1.
+pub const HEAD: &[u8] = b"HEAD / HTTP/1.1\r\nHost: t\r\n\r\n";
+/// `GET /` over HTTP/1.1 asking the server to close.
+pub const GET_CLOSE: &[u8] = b"GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+/// `GET /` over HTTP/1.0 (the server closes).
+pub const GET_10: &[u8] = b"GET / HTTP/1.0\r\n\r\n";
+/// `GET /` over HTTP/1.0 with `Connection: keep-alive`.
+pub const GET_10_KEEP: &[u8] = b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n";
+
+/// A configuration listening on 127.0.0.1, any free port.
+pub fn config() -> Config {
+    Config {
+        addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+        ..Config::default()
+    }
+}
+
+/// Starts a server, panicking with the reason if it cannot.
+pub fn start(config: Config) -> Server {
+    Server::start(config.clone()).unwrap_or_else(|e| panic!("cannot start {config:?}: {e}"))
+}
+
+/// Whether the tests run under an emulator (`$NEURLANG_EMULATOR`, set by ci/test-aarch64.sh).
+pub fn emulator() -> Option<String> {
+    std::env::var("NEURLANG_EMULATOR")
+        .ok()
+        .filter(|e| !e.is_empty())
+}
+
+/// Waits (polling, at most 10 s) until `cond` holds; false if it never did.
+pub fn wait_until(mut cond: impl FnMut() -> bool) -> bool {
+    let end = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < end {
+        if cond() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    cond()
+}
+
+/// One response as received.
+#[derive(Debug)]
+pub struct Response {
+    /// Status code.
+    pub status: u16,
+    /// Header fields, in order.
+    pub headers: Vec<(String, String)>,
+    /// Body (empty for HEAD and 1xx).
+    pub body: Vec<u8>,
+    /// Every byte of the response.
+    pub raw: Vec<u8>,
+}
+
+impl Response {
+    /// The value of the first field called `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Checks the response is byte for byte the server's 200 (nginx's header order), with
+    /// `Connection: keep-alive` or `close` and a body unless `head_only`.
+    pub fn assert_ok(&self, head_only: bool, keep_alive: bool) {
+        let date = self
+            .header("Date")
+            .unwrap_or_else(|| panic!("no Date in {self}"));
+        assert!(
+            httpdate::parse_http_date(date).is_ok(),
+            "Date {date:?} is not an HTTP date"
+        );
+        let connection = if keep_alive { "keep-alive" } else { "close" };
+        let mut expected = format!(
+            "HTTP/1.1 200 OK\r\nServer: {SERVER}\r\nDate: {date}\r\nContent-Type: text/plain\r\n\
+             Content-Length: {}\r\nConnection: {connection}\r\n\r\n",
+            BODY.len()
+        )
+        .into_bytes();
+        if !head_only {
+            expected.extend_from_slice(BODY);
+        }
+        assert_eq!(
+            String::from_utf8_lossy(&self.raw),
+            String::from_utf8_lossy(&expected),
+            "head_only {head_only}, keep_alive {keep_alive}"
+        );
+    }
+}
+
+impl std::fmt::Display for Response {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}", String::from_utf8_lossy(&self.raw))
+    }
+}
+
+/// A client connection: raw bytes out, responses parsed in.
+#[derive(Debug)]
+pub struct Client {
+    pub stream: TcpStream,
+    buf: Vec<u8>,
+}
+
+impl Client {
+    /// Connects to `addr`; every read times out after [`READ_TIMEOUT`].
+    pub fn connect(addr: SocketAddr) -> io::Result<Client> {
+        Client::connect_from(TcpStream::connect(addr)?)
+    }
+
+    /// A client on a connected stream; every read times out after [`READ_TIMEOUT`].
+    pub fn connect_from(stream: TcpStream) -> io::Result<Client> {
+        stream.set_read_timeout(Some(READ_TIMEOUT))?;
+        stream.set_write_timeout(Some(READ_TIMEOUT))?;
+        stream.set_nodelay(true)?;
+        Ok(Client {
+            stream,
+            buf: Vec::new(),
+        })
+    }
+
+    /// Sends `bytes`, panicking on error.
+    pub fn send(&mut self, bytes: &[u8]) {
+        self.stream.write_all(bytes).expect("send to the server");
+    }
+
+    /// Reads more bytes into the buffer; `Ok(0)` at end of stream.
+    fn fill(&mut self) -> io::Result<usize> {
+        let mut chunk = [0u8; 16 * 1024];
+        loop {
+            match self.stream.read(&mut chunk) {
+                Ok(n) => {
+                    self.buf.extend_from_slice(&chunk[..n]);
+                    return Ok(n);
+                }
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Reads one response (`head_only`: the answer to a HEAD, without a body).
+    pub fn response(&mut self, head_only: bool) -> io::Result<Response> {
+        let end = loop {
+            if let Some(p) = self.buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                break p + 4;
+            }
+            if self.fill()? == 0 {
+                return Err(io::Error::new(
+                    ErrorKind::UnexpectedEof,
+                    format!(
+                        "connection closed before a response head; got {:?}",
+                        String::from_utf8_lossy(&self.buf)
+                    ),
+                ));
+            }
+        };
+        let head = String::from_utf8_lossy(&self.buf[..end - 4]).into_owned();
+        let mut lines = head.split("\r\n");
+        let status_line = lines.next().unwrap_or("");
+        let status = status_line
+            .strip_prefix("HTTP/1.1 ")
+            .and_then(|s| s.get(..3))
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| {
+                io::Error::new(
+                    ErrorKind::InvalidData,
+                    format!("bad status line {status_line:?}"),
+                )
+            })?;
+        let headers: Vec<(String, String)> = lines
+            .map(|l| {
+                let (n, v) = l.split_once(':').unwrap_or((l, ""));
+                (n.to_string(), v.trim().to_string())
+            })
+            .collect();
+        let len = if head_only || (100..200).contains(&status) {
+            0
+        } else {
+            headers
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
+                .and_then(|(_, v)| v.parse().ok())
+                .unwrap_or(0)
+        };
+        while self.buf.len() < end + len {
+            if self.fill()? == 0 {
+                return Err(io::Error::new(ErrorKind::UnexpectedEof, "body cut short"));
+            }
+        }
+        let raw: Vec<u8> = self.buf.drain(..end + len).collect();
+        Ok(Response {
+            status,
+            headers,
+            body: raw[end..].to_vec(),
+            raw,
+        })
+    }
+
+    /// Sends `request` and reads its response, panicking on error.
+    pub fn request(&mut self, request: &[u8]) -> Response {
+        self.send(request);
+        self.response(request.starts_with(b"HEAD "))
+            .unwrap_or_else(|e| {
+                panic!("no response to {:?}: {e}", String::from_utf8_lossy(request))
+            })
+    }
+
+    /// Whether the server closed the connection: end of stream (or a reset) with nothing
+    /// more to read. Bytes arriving instead are an error.
+    pub fn closed(&mut self) -> io::Result<bool> {
+        if !self.buf.is_empty() {
+            return Err(io::Error::new(
+                ErrorKind::InvalidData,
+                format!("unexpected bytes {:?}", String::from_utf8_lossy(&self.buf)),
+            ));
+        }
+        match self.fill() {
+            Ok(0) => Ok(true),
+            Ok(_) => self.closed(),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    ErrorKind::ConnectionReset | ErrorKind::ConnectionAborted
+                ) =>
+            {
+                Ok(true)
+            }
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Asserts the server closed the connection (within [`READ_TIMEOUT`]).
+    pub fn assert_closed(&mut self) {
+        match self.closed() {
+            Ok(true) => {}
+            Ok(false) => panic!("the server did not close the connection"),
+            Err(e) => panic!("waiting for the close: {e}"),
+        }
+    }
+
+    /// Shuts down the write side (a half-close).
+    pub fn shutdown_write(&self) {
+        self.stream
+            .shutdown(Shutdown::Write)
+            .expect("shutdown(Write)");
+    }
+}
