@@ -130,3 +130,17 @@ criterion_benches() {
 has_target() {
   rustup target list --installed 2>/dev/null | grep -x "$1" >/dev/null
 }
+
+# apt_install PKG...: installs the given Debian/Ubuntu packages with apt-get (through password-less
+# sudo when not root), quietly and without recommends. Callers decide which are missing.
+apt_install() {
+  local sudo=""
+  if [ "$(id -u)" != 0 ]; then
+    if command -v sudo >/dev/null && sudo -n true 2>/dev/null; then sudo="sudo -n"
+    else die "packages missing: $* (not root and no password-less sudo)"; fi
+  fi
+  say "installing missing packages: $*"
+  export DEBIAN_FRONTEND=noninteractive
+  run $sudo apt-get update -q
+  run $sudo apt-get install -y -q --no-install-recommends "$@"
+}

@@ -34,16 +34,8 @@ elif ! command -v apt-get >/dev/null; then
   skip "packages$missing: no apt on this system (install nginx, wrk and ab by hand)"
   exit 0
 else
-  sudo=""
-  if [ "$(id -u)" != 0 ]; then
-    if command -v sudo >/dev/null && sudo -n true 2>/dev/null; then sudo="sudo -n"
-    else die "packages missing:$missing (not root and no password-less sudo)"; fi
-  fi
-  say "installing missing packages:$missing"
-  export DEBIAN_FRONTEND=noninteractive
-  run $sudo apt-get update -q
   # shellcheck disable=SC2086 # word splitting of the package list is intended
-  run $sudo apt-get install -y -q --no-install-recommends $missing
+  apt_install $missing
 fi
 
 # ---- build -------------------------------------------------------------------------------

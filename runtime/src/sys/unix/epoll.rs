@@ -20,6 +20,10 @@ use super::RawEvent;
 
 const BATCH: usize = 64;
 
+/// Whether closing a descriptor removes it from the poller: epoll drops a closed file's
+/// registrations by itself.
+pub(crate) const CLOSE_DEREGISTERS: bool = true;
+
 /// This backend also blocks in its own wait (not only polls).
 pub(crate) const WAIT_BLOCKS: bool = true;
 

@@ -7,6 +7,10 @@ use polling::Poller;
 
 use super::RawEvent;
 
+/// Whether closing a descriptor removes it from the poller: not here (polling's poll(2)
+/// backend keeps a table of its sources, which must be told).
+pub(crate) const CLOSE_DEREGISTERS: bool = false;
+
 /// Only zero-timeout probes here: blocking waits go through polling's `wait`.
 pub(crate) const WAIT_BLOCKS: bool = false;
 

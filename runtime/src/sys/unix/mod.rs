@@ -87,22 +87,7 @@ pub(crate) struct RawEvent {
     path = "fullwait.rs"
 )]
 mod wait;
-pub(crate) use wait::{WAIT_BLOCKS, wait_now};
-
-/// Whether closing a descriptor removes it from the poller by itself (epoll and kqueue drop a
-/// closed file's registrations; polling's poll(2) backend keeps a table that must be told).
-pub(crate) const CLOSE_DEREGISTERS: bool = cfg!(all(
-    not(polling_test_poll_backend),
-    any(
-        target_os = "linux",
-        target_os = "android",
-        target_vendor = "apple",
-        target_os = "freebsd",
-        target_os = "netbsd",
-        target_os = "openbsd",
-        target_os = "dragonfly"
-    )
-));
+pub(crate) use wait::{CLOSE_DEREGISTERS, WAIT_BLOCKS, wait_now};
 
 mod cputime;
 pub use cputime::thread_cpu_time;

@@ -10,6 +10,10 @@ use polling::Poller;
 
 use super::RawEvent;
 
+/// Whether closing a descriptor removes it from the poller: kqueue drops a closed
+/// descriptor's events by itself.
+pub(crate) const CLOSE_DEREGISTERS: bool = true;
+
 /// Only zero-timeout probes here: blocking waits go through polling's `wait`.
 pub(crate) const WAIT_BLOCKS: bool = false;
 
