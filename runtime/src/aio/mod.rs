@@ -1,23 +1,22 @@
 //! The async I/O runtime: event loop, reactor, executor, sockets, files and the timer wheel.
 //!
-//! The event loop is the [`polling`] crate, used portably: every registration is *oneshot* and
-//! re-armed when its readiness is consumed ([`AsyncRuntime::clear_ready`]), because edge mode is
-//! not available on Windows or on the poll(2) backend (DESIGN.md §3 corrects the spec's "epoll,
-//! edge-triggered" here). Readiness is tracked with a per-registration tick so a clear never
+//! The event loop is the [`polling`] crate, used portably: registrations are edge-triggered where
+//! the backend supports it (epoll, kqueue) and *oneshot*, re-armed when their readiness is
+//! consumed ([`AsyncRuntime::clear_ready`]), where it does not (Windows, the poll(2) backend;
+//! DESIGN.md §3 corrects the spec's "epoll, edge-triggered" everywhere). Code written to the
+//! oneshot contract (clear readiness on `WouldBlock`) is correct on both. Readiness is tracked with a per-registration tick so a clear never
 //! erases an event that arrived after the caller looked. Tokens are generational: a descriptor
 //! number reused after `close` gets a new token that cannot be confused with the old one.
 //!
-//! A zero-timeout [`AsyncRuntime::poll`] does not go through polling's `wait` (which re-arms a
-//! timerfd and the notifier on every call): on epoll it is one `epoll_wait(0)` on polling's own
-//! descriptor, on kqueue one poll(2) probe of the kqueue descriptor; polling's `wait` runs only
-//! when its notifier fired or the caller blocks. Timers come from a [`TimerWheel`]; the OS wait is
+//! [`AsyncRuntime::poll`] avoids polling's `wait` (which re-arms a timerfd and the notifier on
+//! every call): on epoll every poll, blocking or not, is one `epoll_wait` on polling's own
+//! descriptor (the timeout in whole milliseconds, rounded up); on kqueue a zero-timeout poll is
+//! one poll(2) probe of the kqueue descriptor. polling's `wait` runs only when its notifier fired,
+//! or to block where no cheaper way exists. Timers come from a [`TimerWheel`]; the OS wait is
 //! never longer than the next timer (rounded up), and no timer is re-armed per poll.
 //!
-//! Measured here (`cargo bench -p neurlang-benches --bench aio -- --warm-up-time 1
-//! --measurement-time 3`, one run, 2 shared cores): empty poll 361 ns against a raw
-//! `epoll_wait(0)` 282 ns (1.28x; polling's `wait(Some(0))` 2.43 µs); register+deregister
-//! 2.28 µs; timer insert+cancel 51.6 / 54.5 / 52.3 ns with 1 k / 100 k / 1 M live timers; 64-byte
-//! echo over loopback 8.85 µs through the runtime against 8.28 µs with blocking std sockets.
+//! Measured figures (empty poll against a raw `epoll_wait(0)`, timer insert/cancel with 1 k to
+//! 1 M live timers) are in the README, with the command that produced them.
 
 mod event_loop;
 mod executor;
