@@ -8,22 +8,13 @@
 //!
 //! `cargo bench -p neurlang-benches --bench pool -- --warm-up-time 1 --measurement-time 3`
 //!
-//! Measured 2026-11-23 on the project machine (2 cores, x86_64, load average 8-10 from other
-//! builds, so absolute figures are inflated; two runs, backend dual-map):
-//!
-//! | bench | run 1 | run 2 |
-//! |---|---|---|
-//! | acquire_release | 33.1 ns | 44.6 ns |
-//! | bare_arrayqueue_pop_push | 19.1 ns | 23.5 ns |
-//! | acquire_write16_call_release | 519 ns | 550 ns |
-//! | traditional_jit | 8.55 µs | 7.80 µs |
-//! | acquire_release_2_threads | 145 ns | 132 ns |
-//!
-//! acquire+release is 1.7-1.9x the bare queue (target 2x) and far below the spec's ~200 ns.
-//! acquire+write+call+release is only 14-16x faster than the traditional path (target 100x):
-//! almost all of it is the processor's self-modifying-code handling when a slot that just ran
-//! is poisoned and rewritten: with the RWX backend (one address, no second view) the same cycle
-//! costs the same (~1.3 µs under heavier load), while the call alone is 1.1 ns.
+//! On a quiet machine (figures and command in the README): acquire+release 28.4 ns against the
+//! bare queue's 12.5 ns (2.29x, target 2x), of which 5.3 ns is the high-water statistic
+//! (`free.len()` on every acquire: 23.1 ns without it); acquire+write+call+release 329 ns
+//! against the traditional path's 5.01 µs (15.2x, target 100x): almost all of the 329 ns is the
+//! processor's self-modifying-code handling when a slot that just ran is poisoned and rewritten
+//! (the RWX backend, one address and no second view, costs the same), while the call alone is
+//! about 1 ns.
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use crossbeam_queue::ArrayQueue;
