@@ -229,7 +229,13 @@ impl Worker<'_> {
         let Some(mut conn) = self.conns.remove(&token) else {
             return; // closed earlier in this batch
         };
-        match self.drive(&mut conn, token) {
+        let outcome = self.drive(&mut conn, token);
+        self.settle(conn, token, outcome);
+    }
+
+    /// Keeps a driven connection (with its deadline armed) or closes it.
+    fn settle(&mut self, mut conn: Conn, token: Token, outcome: Outcome) {
+        match outcome {
             Outcome::Keep => {
                 self.arm(&mut conn, token);
                 self.conns.insert(token, conn);
@@ -345,13 +351,7 @@ impl Worker<'_> {
         } else {
             self.drive(&mut conn, token)
         };
-        match outcome {
-            Outcome::Keep => {
-                self.arm(&mut conn, token);
-                self.conns.insert(token, conn);
-            }
-            Outcome::Close => self.close(conn, token),
-        }
+        self.settle(conn, token, outcome);
     }
 
     /// One read and one write on a connection not yet registered. `None`: it is finished and
@@ -481,23 +481,19 @@ impl Worker<'_> {
         };
         conn.timer = None;
         if self.now < conn.deadline {
-            self.arm(&mut conn, token);
-            self.conns.insert(token, conn);
-            return;
+            return self.settle(conn, token, Outcome::Keep); // fired early: re-armed
         }
         self.stats.timeouts += 1;
         let mid_request = conn.head_started.is_some() && conn.rend > conn.rstart
             || matches!(conn.phase, Phase::Body(..) | Phase::Chunked(..));
-        if mid_request && conn.wbuf.is_empty() {
+        let outcome = if mid_request && conn.wbuf.is_empty() {
             self.reject(&mut conn, Status::RequestTimeout);
             conn.deadline = self.now + self.config.linger;
-            if let Outcome::Keep = self.drive(&mut conn, token) {
-                self.arm(&mut conn, token);
-                self.conns.insert(token, conn);
-                return;
-            }
-        }
-        self.close(conn, token);
+            self.drive(&mut conn, token)
+        } else {
+            Outcome::Close
+        };
+        self.settle(conn, token, outcome);
     }
 
     /// Queues an error response; the connection closes (lingering) after it.
