@@ -74,6 +74,16 @@ fn pool(c: &mut Criterion) {
         g.bench_function("traditional_jit", |b| {
             b.iter(|| black_box(traditional::run(&code)))
         });
+        #[cfg(all(unix, target_arch = "x86_64"))]
+        match floor::Slots::new() {
+            Some(mut slots) => g.bench_function("floor_rwx_write16_call_poison", |b| {
+                b.iter(|| black_box(slots.run(black_box(&code))))
+            }),
+            None => {
+                eprintln!("pool bench: floor_rwx_write16_call_poison skipped: RWX memory refused");
+                &mut g
+            }
+        };
     }
 
     g.bench_function("acquire_release_2_threads", |b| {
@@ -126,6 +136,64 @@ mod traditional {
         // SAFETY: unmaps our own page; `f` is not used again.
         unsafe { libc::munmap(p, len) };
         r
+    }
+}
+
+/// The floor of any JIT that runs code right after writing it: the pool's work without the
+/// pool. 64 slots of 4 KiB in one RWX mapping, taken in turn as the pool's FIFO free list takes
+/// them; write 16 bytes, call, poison the 16 bytes. No bookkeeping, no second view, no checks.
+/// x86_64 only: there stores are coherent with instruction fetch, so no cache maintenance is
+/// owed, and 0xCC is the pool's poison.
+#[cfg(all(unix, target_arch = "x86_64"))]
+mod floor {
+    const SLOTS: usize = 64;
+    const STRIDE: usize = 4096;
+
+    pub struct Slots {
+        base: *mut u8,
+        next: usize,
+    }
+
+    impl Slots {
+        /// `None` where the system refuses RWX memory.
+        pub fn new() -> Option<Slots> {
+            // SAFETY: a fresh anonymous mapping at an address the kernel chooses.
+            let p = unsafe {
+                libc::mmap(
+                    std::ptr::null_mut(),
+                    SLOTS * STRIDE,
+                    libc::PROT_READ | libc::PROT_WRITE | libc::PROT_EXEC,
+                    libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                    -1,
+                    0,
+                )
+            };
+            (p != libc::MAP_FAILED).then(|| Slots {
+                base: p.cast(),
+                next: 0,
+            })
+        }
+
+        pub fn run(&mut self, code: &[u8; 16]) -> i32 {
+            let p = self.base.wrapping_add(self.next * STRIDE);
+            self.next = (self.next + 1) % SLOTS;
+            // SAFETY: `p..p+16` lies inside our RWX mapping (next < SLOTS).
+            unsafe { std::ptr::copy_nonoverlapping(code.as_ptr(), p, code.len()) };
+            // SAFETY: the slot now holds `extern "C" fn() -> i32` (x86_64, whose instruction
+            // fetch sees the stores without cache maintenance).
+            let f: extern "C" fn() -> i32 = unsafe { std::mem::transmute(p) };
+            let r = f();
+            // SAFETY: as for the write; 0xCC is what the pool poisons with on x86_64.
+            unsafe { std::ptr::write_bytes(p, 0xCC, code.len()) };
+            r
+        }
+    }
+
+    impl Drop for Slots {
+        fn drop(&mut self) {
+            // SAFETY: unmaps our own mapping; no function pointer into it outlives `run`.
+            unsafe { libc::munmap(self.base.cast(), SLOTS * STRIDE) };
+        }
     }
 }
 

@@ -297,20 +297,26 @@ impl BufferPool {
     }
 
     /// Takes a free buffer (lock-free, no system call unless the pool grows).
-    #[inline]
+    #[inline(always)]
     pub fn acquire(&self) -> Result<ExecutableBuffer<'_>, PoolError> {
+        // The hot path is one queue pop; the error and growth paths stay out of line so the
+        // caller's code around an acquire stays small.
+        if let Ok(inner) = &self.state
+            && let Some(index) = inner.free.pop()
+        {
+            return Ok(inner.buffer(index));
+        }
+        self.acquire_slow()
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn acquire_slow(&self) -> Result<ExecutableBuffer<'_>, PoolError> {
         let inner = self.state.as_ref().map_err(Clone::clone)?;
         let index = match inner.free.pop() {
             Some(i) => i,
             None => inner.grow()?,
         };
-        let used = inner
-            .live
-            .load(Ordering::Relaxed)
-            .saturating_sub(inner.free.len());
-        if used > inner.high_water.load(Ordering::Relaxed) {
-            inner.high_water.fetch_max(used, Ordering::Relaxed);
-        }
         Ok(inner.buffer(index))
     }
 
@@ -346,7 +352,9 @@ impl BufferPool {
             backend: i.backend,
             capacity: self.capacity(),
             in_use: self.in_use(),
-            high_water: i.high_water.load(Ordering::Relaxed),
+            // Recorded at each release (see `Inner::record_high_water`); buffers held now
+            // count too, for a peak no release has seen yet.
+            high_water: i.high_water.load(Ordering::Relaxed).max(self.in_use()),
             exhausted: i.exhausted.load(Ordering::Relaxed),
             slot_size: i.slot_size,
             page_size: crate::sys::page_size(),
@@ -444,6 +452,22 @@ impl Inner {
         }
         self.live.store(live + n, Ordering::Release);
         Ok(live as u32)
+    }
+
+    /// Records the number of buffers held just before a release. The maximum of these and of
+    /// the count held now is the high-water mark: after any peak, either the count never fell
+    /// (so it is still at least the peak) or the first release after it saw at least the peak.
+    /// Done at release rather than acquire because there it is not behind the pop's atomic
+    /// read-modify-write, which made it cost about 5 ns per acquire.
+    #[inline(always)]
+    pub(super) fn record_high_water(&self) {
+        let used = self
+            .live
+            .load(Ordering::Relaxed)
+            .saturating_sub(self.free.len());
+        if used > self.high_water.load(Ordering::Relaxed) {
+            self.high_water.fetch_max(used, Ordering::Relaxed);
+        }
     }
 
     #[inline]

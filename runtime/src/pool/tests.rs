@@ -218,13 +218,15 @@ proptest! {
         ProptestConfig::with_cases(128)
     })]
 
-    /// The free list against a model: a set of held slots, each with its length.
+    /// The free list against a model: a set of held slots, each with its length, and the
+    /// statistics (high-water mark, exhaustion count) against the model's.
     #[test]
     fn free_list_matches_a_model(ops in proptest::collection::vec(op(), 1..60)) {
         const SLOTS: usize = 4;
         let pool = heap(SLOTS);
         let mut held: Vec<ExecutableBuffer<'_>> = Vec::new();
         let mut lens: Vec<usize> = Vec::new();
+        let (mut high_water, mut exhausted) = (0, 0);
         for op in ops {
             match op {
                 Op::Acquire => match pool.acquire() {
@@ -238,6 +240,7 @@ proptest! {
                     Err(e) => {
                         prop_assert_eq!(held.len(), SLOTS);
                         prop_assert_eq!(e, PoolError::Exhausted { capacity: SLOTS });
+                        exhausted += 1;
                     }
                 },
                 Op::Release(i) if !held.is_empty() => {
@@ -258,7 +261,10 @@ proptest! {
                 }
                 _ => {}
             }
+            high_water = high_water.max(held.len());
             prop_assert_eq!(pool.in_use(), held.len());
+            let s = pool.stats().unwrap();
+            prop_assert_eq!((s.in_use, s.high_water, s.exhausted), (held.len(), high_water, exhausted));
         }
     }
 }
