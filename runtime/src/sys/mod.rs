@@ -22,6 +22,11 @@ mod windows;
 #[cfg(windows)]
 pub use windows::*;
 
+#[cfg(not(windows))]
+mod stdapi;
+#[cfg(not(windows))]
+pub(crate) use stdapi::*;
+
 #[cfg(not(any(unix, windows)))]
 mod shell;
 #[cfg(not(any(unix, windows)))]
