@@ -98,14 +98,6 @@ impl Errno {
         self.row().description
     }
 
-    /// The code with this number, if the table has it.
-    pub fn from_code(code: i32) -> Option<Errno> {
-        TABLE
-            .iter()
-            .find(|r| r.errno.code() == code)
-            .map(|r| r.errno)
-    }
-
     /// The code for a returned value `-code` (the inverse of [`Errno::neg`]).
     pub fn from_neg(value: i64) -> Option<Errno> {
         if value >= 0 {
@@ -124,15 +116,19 @@ impl Errno {
     /// Maps a host error number of `platform` (errno, or a Win32/WinSock code) to its canonical
     /// code, if the table maps it.
     pub fn from_platform_code(platform: Platform, host: i64) -> Option<Errno> {
-        TABLE
-            .iter()
-            .find(|r| r.host_codes(platform).any(|c| c == host))
-            .map(|r| r.errno)
+        platform.lookup(host)
     }
 
     /// Maps a host error number of the platform this build runs on.
     pub fn from_host_code(host: i32) -> Option<Errno> {
-        Platform::HOST.and_then(|p| Errno::from_platform_code(p, i64::from(host)))
+        // A match on the constant keeps only the host's own column in the program.
+        match Platform::HOST {
+            Some(Platform::Linux) => Platform::linux(i64::from(host)),
+            Some(Platform::Darwin) => Platform::darwin(i64::from(host)),
+            Some(Platform::FreeBsd) => Platform::freebsd(i64::from(host)),
+            Some(Platform::Windows) => Platform::windows(i64::from(host)),
+            None => None,
+        }
     }
 
     /// Maps any I/O error: its OS code where it has one, else its [`io::ErrorKind`], else `EIO`.
@@ -262,6 +258,29 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn lookups_agree_with_the_table() {
+        for p in Platform::ALL {
+            for row in TABLE {
+                for code in row.host_codes(p) {
+                    assert_eq!(Errno::from_platform_code(p, code), Some(row.errno));
+                }
+            }
+            for code in [-1, 0, 100_000, i64::MAX] {
+                let mapped = TABLE.iter().any(|r| r.host_codes(p).any(|c| c == code));
+                assert_eq!(
+                    Errno::from_platform_code(p, code).is_some(),
+                    mapped,
+                    "{p:?} {code}"
+                );
+            }
+        }
+        for row in TABLE {
+            assert_eq!(Errno::from_code(row.errno.code()), Some(row.errno));
+        }
+        assert_eq!(Errno::from_code(0), None);
     }
 
     #[test]

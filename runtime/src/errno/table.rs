@@ -56,26 +56,72 @@ macro_rules! errno_table {
             },
         )+];
 
-        // The Linux column is the canonical numbering, checked against the host's libc.
-        #[cfg(target_os = "linux")]
-        const _: () = { $(assert!(libc::$name == $linux);)+ };
-
-        // The primary macOS value of every row is the host's own.
-        #[cfg(target_vendor = "apple")]
-        const _: () = { $(assert!(libc::$name == [$($darwin),+][0]);)+ };
-
-        #[cfg(target_os = "freebsd")]
-        const _: () = { $(assert!(libc::$name == [$($freebsd),+][0]);)+ };
-
-        // Every Windows code is checked against its windows-sys constant by name.
-        #[cfg(windows)]
-        const _: () = {
-            #[allow(unused_imports)]
-            use windows_sys::Win32::Foundation::*;
-            #[allow(unused_imports)]
-            use windows_sys::Win32::Networking::WinSock::*;
-            $($(assert!($wname as i64 == $wcode);)*)+
+        // The lookups by number are matches, not scans of `TABLE`: a program that only maps
+        // host errors then keeps no names, descriptions or other platforms' columns.
+        /// Every code by its number: one array index, no scan, no relocations.
+        const BY_CODE: [Option<Errno>; {
+            let mut max = 0;
+            $(if $linux > max { max = $linux; })+
+            max + 1
+        }] = {
+            let mut by_code = [None; { let mut max = 0; $(if $linux > max { max = $linux; })+ max + 1 }];
+            $(by_code[$linux] = Some(Errno::$name);)+
+            by_code
         };
+
+        impl Errno {
+            /// The code with this number (Linux numbering), if the table has it.
+            pub const fn from_code(code: i32) -> Option<Errno> {
+                if code >= 0 && (code as usize) < BY_CODE.len() {
+                    BY_CODE[code as usize]
+                } else {
+                    None
+                }
+            }
+        }
+
+        // One lookup per platform, so that a build keeps only its host's (see
+        // `Errno::from_host_code`).
+        impl super::Platform {
+            /// The canonical code of this platform's host error number, if the table maps it.
+            pub(super) const fn lookup(self, host: i64) -> Option<Errno> {
+                match self {
+                    super::Platform::Linux => Self::linux(host),
+                    super::Platform::Darwin => Self::darwin(host),
+                    super::Platform::FreeBsd => Self::freebsd(host),
+                    super::Platform::Windows => Self::windows(host),
+                }
+            }
+
+            pub(super) const fn linux(host: i64) -> Option<Errno> {
+                if host >= 0 && host <= i32::MAX as i64 {
+                    Errno::from_code(host as i32)
+                } else {
+                    None
+                }
+            }
+
+            pub(super) const fn darwin(host: i64) -> Option<Errno> {
+                match host {
+                    $($($darwin)|+ => Some(Errno::$name),)+
+                    _ => None,
+                }
+            }
+
+            pub(super) const fn freebsd(host: i64) -> Option<Errno> {
+                match host {
+                    $($($freebsd)|+ => Some(Errno::$name),)+
+                    _ => None,
+                }
+            }
+
+            pub(super) const fn windows(host: i64) -> Option<Errno> {
+                match host {
+                    $($($wcode => Some(Errno::$name),)*)+
+                    _ => None,
+                }
+            }
+        }
     };
 }
 

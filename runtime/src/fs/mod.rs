@@ -23,7 +23,7 @@
 use crate::ctx::{Context, Handle, Object};
 use crate::errno::Errno;
 use crate::perm::OpenMode;
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::io::{Seek, SeekFrom};
 use std::sync::Arc;
 
 /// `whence` of [`Context::file_seek`]: from the start.
@@ -57,7 +57,7 @@ impl Context {
         if !mode.read {
             return Err(Errno::EBADF);
         }
-        (&*f).read(buf).map_err(|e| Errno::from_io_error(&e))
+        crate::sys::file_read(f, buf).map_err(|e| Errno::from_io_error(&e))
     }
 
     /// Writes up to `buf.len()` bytes; returns how many were written.
@@ -69,7 +69,7 @@ impl Context {
         if !mode.write {
             return Err(Errno::EBADF);
         }
-        (&*f).write(buf).map_err(|e| Errno::from_io_error(&e))
+        crate::sys::file_write(f, buf).map_err(|e| Errno::from_io_error(&e))
     }
 
     /// Moves the file position; returns the new position from the start.

@@ -10,7 +10,7 @@ use crate::ctx::{Context, Handle, Object};
 use crate::errno::Errno;
 use crate::perm::NetOp;
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
+use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
 use std::sync::Arc;
 
 fn resolve(host: &str, port: u64) -> Result<Vec<SocketAddr>, Errno> {
@@ -45,7 +45,7 @@ impl Context {
             return Err(Errno::EINVAL);
         }
         let addrs = resolve(&host, port)?;
-        let stream = TcpStream::connect(&addrs[..]).map_err(io_err)?;
+        let stream = crate::sys::tcp_connect(&addrs).map_err(io_err)?;
         self.objects.insert(Object::Stream(stream))
     }
 

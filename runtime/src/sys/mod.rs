@@ -11,6 +11,9 @@
 //!   a `DualMapping` with `rw()` and `rx()` views of the same pages; `map_jit(len)` (macOS
 //!   arm64) with `jit_write_enable(bool)`; `flush_icache(rw, rx, len)` after code changes.
 //!   A mechanism a target lacks reports an error (`ENOSYS` or `Unsupported`), never panics.
+//! - for the C ABI, the calls of the spec's Platform Abstraction table: `file_read`,
+//!   `file_write`, `tcp_connect`, `wall_clock` (std's own calls everywhere but Windows, see
+//!   `stdapi.rs`; Windows names its Win32 calls in `windows/api.rs`).
 
 #[cfg(unix)]
 mod unix;
@@ -21,6 +24,11 @@ pub use unix::*;
 mod windows;
 #[cfg(windows)]
 pub use windows::*;
+
+#[cfg(not(windows))]
+mod stdapi;
+#[cfg(not(windows))]
+pub(crate) use stdapi::*;
 
 #[cfg(not(any(unix, windows)))]
 mod shell;

@@ -1,14 +1,13 @@
-//! Time: wall clock and monotonic clock in nanoseconds, and sleep.
+//! Time: wall clock (the platform's call, `crate::sys::wall_clock`) and monotonic clock in
+//! nanoseconds, and sleep.
 
 use crate::errno::Errno;
 use std::sync::OnceLock;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 /// Nanoseconds since the Unix epoch (wall clock; may jump). `EOVERFLOW` before 1970 or after 2262.
 pub fn now_ns() -> Result<i64, Errno> {
-    let d = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_err(|_| Errno::EOVERFLOW)?;
+    let d = crate::sys::wall_clock().ok_or(Errno::EOVERFLOW)?;
     i64::try_from(d.as_nanos()).map_err(|_| Errno::EOVERFLOW)
 }
 

@@ -7,13 +7,16 @@
 //!   touched outside the allowed root;
 //! - `abi.concurrency.*`: spawn/join, blocking channels, close waking receivers, rayon stress;
 //! - `abi.syscall.*`: the spec's platform mapping (`cases/abi-syscalls.toml`), verified by
-//!   behaviour with a per-thread seccomp filter on Linux;
+//!   behaviour with a per-thread seccomp filter on Linux and through the executable's import
+//!   table on Windows ([`iat`]);
 //! - `abi.c_client`: a C program built against the static library and the header.
 
 mod client;
 mod concurrency;
 mod contract;
 mod escape;
+#[cfg(windows)]
+mod iat;
 pub mod script;
 mod syscall;
 

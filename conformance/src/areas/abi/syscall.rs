@@ -1,9 +1,12 @@
-//! The platform mapping (`cases/abi-syscalls.toml`), verified by behaviour on Linux.
+//! The platform mapping (`cases/abi-syscalls.toml`): on Linux verified by behaviour (a seccomp
+//! filter fails the named system call with a marker errno), on Windows by the named function's
+//! import-table entry counting the call ([`super::iat`]).
 
-#[cfg(not(target_os = "linux"))]
-use crate::CaseError;
-use crate::{Case, CaseResult, Ctx};
+use super::script::{call, permissions};
+use crate::{Case, CaseError, CaseResult, Ctx, Scratch};
+use neurlang::runtime::{CapPermissions, CapToken as Token, Context};
 use serde::Deserialize;
+use std::sync::Arc;
 
 #[derive(Debug, Deserialize)]
 struct SyscallFile {
@@ -25,6 +28,9 @@ struct Row {
     fail_enosys: Vec<String>,
     #[serde(default)]
     linux_unverifiable: Option<String>,
+    #[serde(default)]
+    #[cfg_attr(not(windows), allow(dead_code))] // Probed on Windows only.
+    windows_probe: Option<String>,
 }
 
 pub fn cases(ctx: &Ctx) -> Result<Vec<Case>, String> {
@@ -42,10 +48,11 @@ pub fn cases(ctx: &Ctx) -> Result<Vec<Case>, String> {
                 .linux_unverifiable
                 .clone()
                 .map(|why| format!("unverifiable: {} -> {}: {why}", row.function, row.linux)),
-            "windows" => Some(format!(
-                "unverified: {} -> {}: no API relay trace is taken on this leg",
+            "windows" if row.windows_probe.is_none() => Some(format!(
+                "unverified: {} -> {}: the row names no windows_probe",
                 row.function, row.windows
             )),
+            "windows" => None,
             "darwin" => Some(format!(
                 "unverified: {} -> {}: no syscall filter check on macOS",
                 row.function, row.macos
@@ -58,24 +65,124 @@ pub fn cases(ctx: &Ctx) -> Result<Vec<Case>, String> {
     Ok(cases)
 }
 
+fn fail(e: impl std::fmt::Display) -> CaseError {
+    CaseError::Fail(e.to_string())
+}
+
+/// What a probe calls the ABI with: a context allowed to read and write files under a scratch
+/// root and to connect to and listen on 127.0.0.1, an open file holding "data", a listener and
+/// a 16-byte capability.
+struct Fixture {
+    ctx: Arc<Context>,
+    fd: u64,
+    port: u64,
+    token: u64,
+    _scratch: Scratch,
+}
+
+impl Fixture {
+    fn new() -> Result<Self, CaseError> {
+        let scratch = Scratch::new("syscall").map_err(fail)?;
+        let root = scratch.path().canonicalize().map_err(fail)?;
+        std::fs::write(root.join("f"), b"data").map_err(fail)?;
+        let perms = permissions(
+            &[
+                "file_read".into(),
+                "file_write".into(),
+                "net_connect".into(),
+                "net_listen".into(),
+            ],
+            root.clone(),
+            &["127.0.0.1".into()],
+        )
+        .map_err(CaseError::Fail)?;
+        let ctx = Arc::new(Context::new(perms));
+        let listener = ctx.net_listen(b"127.0.0.1", 0).map_err(fail)?;
+        let port = u64::from(ctx.net_port(listener).map_err(fail)?);
+        let path = root.join("f").to_string_lossy().into_owned();
+        let fd = ctx.file_open(path.as_bytes(), 3).map_err(fail)?.0;
+        let token = Token::new_owned(vec![7u8; 16].into_boxed_slice(), CapPermissions::ALL)
+            .map_err(fail)?
+            .get();
+        Ok(Fixture {
+            ctx,
+            fd,
+            port,
+            token,
+            _scratch: scratch,
+        })
+    }
+
+    /// Calls the ABI function of a row in the fixture's context; `None` for an unknown row.
+    fn call(&self, function: &str) -> Option<i64> {
+        extern "C" fn id(x: u64) -> u64 {
+            x
+        }
+        let host = b"127.0.0.1";
+        let (fd, token, port) = (self.fd, self.token, self.port);
+        Context::scoped(&self.ctx, || match function {
+            "file_read" => call("file_read", &[fd, token, 4]),
+            "file_write" => call("file_write", &[fd, token, 4]),
+            "net_socket" | "net_connect" => call(
+                "net_connect",
+                &[host.as_ptr() as u64, host.len() as u64, port],
+            ),
+            "spawn" => call("spawn", &[id as *const () as usize as u64, 1]),
+            "time_now" => call("time_now", &[]),
+            _ => None,
+        })
+    }
+}
+
+impl Drop for Fixture {
+    fn drop(&mut self) {
+        let _ = Token::from_raw(self.token).revoke();
+    }
+}
+
 #[cfg(target_os = "linux")]
 fn verify(row: &Row) -> CaseResult {
     linux::verify(&row.function, &row.linux_probe, &row.fail_enosys)
 }
 
-#[cfg(not(target_os = "linux"))]
+#[cfg(windows)]
 fn verify(row: &Row) -> CaseResult {
-    Err(CaseError::Skip(format!("{}: Linux only", row.function)))
+    let import = row.windows_probe.as_deref().ok_or(CaseError::Skip(format!(
+        "{}: no windows_probe",
+        row.function
+    )))?;
+    let fx = Fixture::new()?;
+    let (hits, dlls, got) = super::iat::count_calls(import, || fx.call(&row.function))
+        .map_err(|e| fail(format!("{} -> {import}: {e}", row.function)))?;
+    let got = got.ok_or(fail(format!("no probe for {}", row.function)))?;
+    if row.function == "spawn" && got >= 0 {
+        Context::scoped(&fx.ctx, || call("join", &[got as u64]));
+    }
+    crate::ensure!(got >= 0, "{} failed with {got}", row.function);
+    crate::ensure!(
+        hits > 0,
+        "{} returned {got} without calling {import} (imported from {})",
+        row.function,
+        dlls.join(", ")
+    );
+    Ok(())
+}
+
+#[cfg(not(any(target_os = "linux", windows)))]
+fn verify(row: &Row) -> CaseResult {
+    Err(CaseError::Skip(format!(
+        "{}: Linux and Windows only",
+        row.function
+    )))
 }
 
 #[cfg(target_os = "linux")]
 mod linux {
     #![allow(unsafe_code)] // seccomp through libc; raw ABI pointers.
 
-    use super::super::script::{call, permissions};
-    use crate::{CaseError, CaseResult, Scratch, ensure_eq};
-    use neurlang::runtime::{CapPermissions, CapToken as Token, Context, Errno};
-    use std::sync::Arc;
+    use super::Fixture;
+    use crate::{CaseError, CaseResult, ensure_eq};
+    use neurlang::runtime::Errno;
 
     /// The marker errno the filter returns: EMLINK, which none of the probed calls reports.
     const MARKER: Errno = Errno::EMLINK;
@@ -158,62 +265,17 @@ mod linux {
                 MARKER.code(),
             ));
         }
-        let scratch = Scratch::new("syscall").map_err(|e| CaseError::Fail(e.to_string()))?;
-        let root = scratch
-            .path()
-            .canonicalize()
-            .map_err(|e| CaseError::Fail(e.to_string()))?;
-        std::fs::write(root.join("f"), b"data").map_err(|e| CaseError::Fail(e.to_string()))?;
-        let perms = permissions(
-            &[
-                "file_read".into(),
-                "file_write".into(),
-                "net_connect".into(),
-                "net_listen".into(),
-            ],
-            root.clone(),
-            &["127.0.0.1".into()],
-        )
-        .map_err(CaseError::Fail)?;
-        let ctx = Arc::new(Context::new(perms));
-        let listener = ctx
-            .net_listen(b"127.0.0.1", 0)
-            .map_err(|e| CaseError::Fail(e.to_string()))?;
-        let port = u64::from(
-            ctx.net_port(listener)
-                .map_err(|e| CaseError::Fail(e.to_string()))?,
-        );
-        let path = root.join("f").to_string_lossy().into_owned();
-        let fd = ctx
-            .file_open(path.as_bytes(), 3)
-            .map_err(|e| CaseError::Fail(e.to_string()))?
-            .0;
-        let token = Token::new_owned(vec![7u8; 16].into_boxed_slice(), CapPermissions::ALL)
-            .map_err(|e| CaseError::Fail(e.to_string()))?
-            .get();
+        let fx = Fixture::new()?;
         let function = function.to_string();
-        let host = b"127.0.0.1";
-        extern "C" fn id(x: u64) -> u64 {
-            x
-        }
-        let worker_ctx = Arc::clone(&ctx);
-        let result = std::thread::spawn(move || -> Result<i64, String> {
-            install(&rules)?;
-            Ok(Context::scoped(&worker_ctx, || match function.as_str() {
-                "file_read" => call("file_read", &[fd, token, 4]),
-                "file_write" => call("file_write", &[fd, token, 4]),
-                "net_socket" | "net_connect" => call(
-                    "net_connect",
-                    &[host.as_ptr() as u64, host.len() as u64, port],
-                ),
-                "spawn" => call("spawn", &[id as *const () as usize as u64, 1]),
-                _ => None,
-            })
-            .unwrap_or(i64::MIN))
+        let result = std::thread::scope(|scope| {
+            scope
+                .spawn(|| -> Result<i64, String> {
+                    install(&rules)?;
+                    Ok(fx.call(&function).unwrap_or(i64::MIN))
+                })
+                .join()
         })
-        .join()
         .map_err(|_| CaseError::Fail("the probe thread panicked".into()))?;
-        let _ = Token::from_raw(token).revoke();
         let got = match result {
             Ok(v) => v,
             Err(e) if e.contains("Invalid argument") || e.contains("not implemented") => {

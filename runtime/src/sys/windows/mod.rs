@@ -1,8 +1,10 @@
 //! Windows backends (Win32, WinSock).
 
+mod api;
 mod section;
 mod virtual_alloc;
 
+pub(crate) use api::*;
 pub(crate) use section::*;
 pub(crate) use virtual_alloc::*;
 
