@@ -12,16 +12,20 @@
 //!
 //! Every slot has its own lock, folded with its generation into one atomic word ([`super::slot`]):
 //! threads working on different handles never contend, and an operation costs one
-//! compare-and-swap. Only creating and freeing a handle touch the shared free list.
+//! compare-and-swap. Creating and freeing a handle each cost one more: the free list of vacant
+//! slots is a lock-free stack (a Treiber stack whose head carries a counter bumped on every
+//! change, so a slot that left and rejoined the list meanwhile cannot be mistaken for the old
+//! head). The live-handle count is taken by scanning the slots, so the hot paths keep no
+//! shared counter.
 //!
 //! Freed, forged and wrong-type handles all give [`StdlibError::InvalidHandle`].
+#![allow(unsafe_code)] // Filling a vacant slot that the free list handed to this thread alone.
 
 use super::StdlibError;
 use super::slot::Slot;
 use std::fmt;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, MutexGuard, OnceLock};
-
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
 /// The type of a handle: its top 8 bits. Never 0.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -85,17 +89,19 @@ impl fmt::Debug for Handle {
 /// A run of slots allocated at once; it never moves.
 type Segment<T> = Box<[Slot<T>]>;
 
-struct FreeList {
-    free: Vec<u32>,
-    next: u64,
-}
+/// The free list's empty head.
+const EMPTY: u64 = 0;
+/// Slot indexes stop one short of `u32::MAX`: the free list stores `index + 1` in 32 bits.
+const MAX_SLOTS: u64 = u32::MAX as u64;
 
 /// A table of values of one type, named by generational handles.
 pub struct HandleTable<T> {
     tag: Tag,
     segments: [OnceLock<Segment<T>>; SEGMENTS],
-    free: Mutex<FreeList>,
-    live: AtomicUsize,
+    /// The free list's head: `changes:32 | (index + 1):32`, 0 in the low half when empty.
+    free: AtomicU64,
+    /// How many slots have ever been handed out (the next fresh index).
+    fresh: AtomicU64,
 }
 
 impl<T> fmt::Debug for HandleTable<T> {
@@ -105,11 +111,6 @@ impl<T> fmt::Debug for HandleTable<T> {
             .field("live", &self.live())
             .finish_non_exhaustive()
     }
-}
-
-/// Locks the free list, ignoring poisoning (it is consistent between statements).
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 fn locate(slot: u32) -> (usize, usize) {
@@ -124,17 +125,20 @@ impl<T> HandleTable<T> {
         HandleTable {
             tag,
             segments: [const { OnceLock::new() }; SEGMENTS],
-            free: Mutex::new(FreeList {
-                free: Vec::new(),
-                next: 0,
-            }),
-            live: AtomicUsize::new(0),
+            free: AtomicU64::new(EMPTY),
+            fresh: AtomicU64::new(0),
         }
     }
 
-    /// How many handles of this table are live (created and not yet freed).
+    /// How many handles of this table are live (created and not yet freed). Exact when no
+    /// other thread is creating or freeing handles of this table; it scans the slots.
     pub fn live(&self) -> usize {
-        self.live.load(Ordering::Relaxed)
+        self.segments
+            .iter()
+            .filter_map(OnceLock::get)
+            .flat_map(|seg| seg.iter())
+            .filter(|slot| slot.is_occupied())
+            .count()
     }
 
     fn slot(&self, index: u32) -> &Slot<T> {
@@ -155,24 +159,65 @@ impl<T> HandleTable<T> {
             .ok_or(StdlibError::InvalidHandle)
     }
 
+    /// Takes a vacant slot off the free list; the caller then owns it.
+    fn pop_free(&self) -> Option<u32> {
+        let mut head = self.free.load(Ordering::Acquire);
+        loop {
+            let top = head as u32;
+            if top == 0 {
+                return None;
+            }
+            // A slot on the list was handed out before, so its segment exists. If the head
+            // changes meanwhile, `next` may be stale, but then the CAS fails on the counter.
+            let next = self.slot(top - 1).next_free().load(Ordering::Relaxed);
+            let new = ((head >> 32).wrapping_add(1) << 32) | u64::from(next);
+            match self
+                .free
+                .compare_exchange_weak(head, new, Ordering::Acquire, Ordering::Acquire)
+            {
+                Ok(_) => return Some(top - 1),
+                Err(cur) => head = cur,
+            }
+        }
+    }
+
+    /// Puts a vacant slot that the caller owns on the free list.
+    fn push_free(&self, index: u32) {
+        let slot = self.slot(index);
+        let mut head = self.free.load(Ordering::Relaxed);
+        loop {
+            slot.next_free().store(head as u32, Ordering::Relaxed);
+            let new = ((head >> 32).wrapping_add(1) << 32) | (u64::from(index) + 1);
+            match self
+                .free
+                .compare_exchange_weak(head, new, Ordering::Release, Ordering::Relaxed)
+            {
+                Ok(_) => return,
+                Err(cur) => head = cur,
+            }
+        }
+    }
+
+    /// A never-used slot index, owned by the caller.
+    fn fresh_slot(&self) -> Result<u32, StdlibError> {
+        self.fresh
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
+                (n < MAX_SLOTS).then_some(n + 1)
+            })
+            .map(|n| n as u32)
+            .map_err(|_| StdlibError::TooManyHandles)
+    }
+
     /// Stores `value` and returns its new handle.
     pub fn insert(&self, value: T) -> Result<Handle, StdlibError> {
-        let index = {
-            let mut fl = lock(&self.free);
-            match fl.free.pop() {
-                Some(i) => i,
-                None if fl.next <= u64::from(u32::MAX) => {
-                    fl.next += 1;
-                    (fl.next - 1) as u32
-                }
-                None => return Err(StdlibError::TooManyHandles),
-            }
+        let index = match self.pop_free() {
+            Some(i) => i,
+            None => self.fresh_slot()?,
         };
-        let mut slot = self.slot(index).lock_any();
-        debug_assert!(slot.value().is_none());
-        *slot.value() = Some(value);
-        self.live.fetch_add(1, Ordering::Relaxed);
-        Ok(Handle::new(self.tag, slot.generation(), index))
+        // SAFETY: `index` won the free list's CAS or the fresh counter's, so this thread alone
+        // owns the vacant slot until `fill` publishes it.
+        let generation = unsafe { self.slot(index).fill(value) };
+        Ok(Handle::new(self.tag, generation, index))
     }
 
     /// Runs `f` on the value named by `h`, holding only that value's lock.
@@ -187,28 +232,45 @@ impl<T> HandleTable<T> {
         }
     }
 
-    /// Frees `h`, returning its value (dropped by the caller, outside the slot's lock).
-    pub fn remove(&self, h: Handle) -> Result<T, StdlibError> {
-        let value = {
-            let mut slot = self
-                .existing_slot(h)?
+    /// Runs `f` on the values named by `a` and `b` (the same value twice if `a == b`), holding
+    /// both locks, taken in slot order so that two threads never wait for each other.
+    pub fn with2<R>(
+        &self,
+        a: Handle,
+        b: Handle,
+        f: impl FnOnce(&T, &T) -> R,
+    ) -> Result<R, StdlibError> {
+        if a == b {
+            return self.with(a, |v| f(v, v));
+        }
+        let (first, second) = if a.slot() <= b.slot() { (a, b) } else { (b, a) };
+        let lock = |h: Handle| {
+            self.existing_slot(h)?
                 .lock(h.generation())
-                .ok_or(StdlibError::InvalidHandle)?;
-            let Some(value) = slot.value().take() else {
-                return Err(StdlibError::InvalidHandle);
-            };
-            // A retired slot keeps its last generation and stays empty: never handed out again.
-            let retired = slot.generation() == GEN_MAX;
-            if !retired {
-                slot.set_generation(slot.generation() + 1);
-            }
-            drop(slot);
-            self.live.fetch_sub(1, Ordering::Relaxed);
-            if !retired {
-                lock(&self.free).free.push(h.slot());
-            }
-            value
+                .ok_or(StdlibError::InvalidHandle)
         };
+        // Two handles of one slot at different generations: the second lock fails at once.
+        let mut g1 = lock(first)?;
+        let mut g2 = lock(second)?;
+        let (Some(v1), Some(v2)) = (g1.value().as_ref(), g2.value().as_ref()) else {
+            return Err(StdlibError::InvalidHandle);
+        };
+        Ok(if first == a { f(v1, v2) } else { f(v2, v1) })
+    }
+
+    /// Frees `h`, returning its value (dropped by the caller, outside any lock).
+    pub fn remove(&self, h: Handle) -> Result<T, StdlibError> {
+        let generation = h.generation();
+        // A retired slot keeps its last generation and stays vacant: never handed out again.
+        let retired = generation == GEN_MAX;
+        let next = if retired { generation } else { generation + 1 };
+        let value = self
+            .existing_slot(h)?
+            .vacate(generation, next)
+            .ok_or(StdlibError::InvalidHandle)?;
+        if !retired {
+            self.push_free(h.slot());
+        }
         Ok(value)
     }
 
@@ -278,6 +340,53 @@ mod tests {
             }
         });
         assert_eq!(t.live(), 0);
+    }
+
+    #[test]
+    fn with2_reads_two_values_in_either_order() {
+        let t = HandleTable::<u32>::new(Tag::String);
+        let pair = |a, b| t.with2(a, b, |x: &u32, y: &u32| (*x, *y));
+        let a = t.insert(1).unwrap();
+        let b = t.insert(2).unwrap();
+        assert_eq!(pair(a, b), Ok((1, 2)));
+        assert_eq!(pair(b, a), Ok((2, 1)));
+        assert_eq!(pair(a, a), Ok((1, 1)));
+        assert_eq!(t.remove(b), Ok(2));
+        assert_eq!(pair(a, b), Err(StdlibError::InvalidHandle));
+        let c = t.insert(3).unwrap();
+        assert_eq!(c.slot(), b.slot(), "the freed slot is reused");
+        assert_eq!(pair(b, c), Err(StdlibError::InvalidHandle));
+        assert_eq!(pair(c, b), Err(StdlibError::InvalidHandle));
+        assert_eq!(pair(c, a), Ok((3, 1)));
+    }
+
+    #[test]
+    fn with2_in_opposite_orders_on_two_threads_does_not_deadlock() {
+        let t = HandleTable::<u64>::new(Tag::String);
+        let (a, b) = (t.insert(1).unwrap(), t.insert(2).unwrap());
+        std::thread::scope(|s| {
+            for (x, y) in [(a, b), (b, a)] {
+                let t = &t;
+                s.spawn(move || {
+                    for _ in 0..if cfg!(miri) { 50 } else { 10_000 } {
+                        assert_eq!(t.with2(x, y, |p, q| p + q), Ok(3));
+                    }
+                });
+            }
+        });
+    }
+
+    #[test]
+    fn live_counts_occupied_slots_only() {
+        let t = HandleTable::<u8>::new(Tag::Vec);
+        let hs: Vec<Handle> = (0..100).map(|i| t.insert(i).unwrap()).collect();
+        assert_eq!(t.live(), 100);
+        for h in &hs[..40] {
+            t.remove(*h).unwrap();
+        }
+        assert_eq!(t.live(), 60);
+        assert_eq!(t.remove(hs[0]), Err(StdlibError::InvalidHandle));
+        assert_eq!(t.live(), 60);
     }
 
     #[derive(Debug, Clone)]

@@ -23,7 +23,9 @@
 //!   `f64` with those bits in the shortest form that parses back to the same bits, always
 //!   recognisable as a float: `1.0`, `0.1`, `1e300`, `-2.5e-300`, `inf`, `NaN` (Rust's `{:?}`).
 //!
-//! Operations that take two string handles read the second first and never hold two locks.
+//! `string_concat` holds both strings' locks at once, taken in slot order (no copy of either);
+//! the other operations that take several string handles copy the arguments first and never hold
+//! two locks.
 
 use super::{Handle, Stdlib, StdlibError};
 use crate::cap::Capability;
@@ -57,11 +59,10 @@ impl Stdlib {
 
     /// 143 `string_concat`: a new string.
     pub fn string_concat(&self, a: Handle, b: Handle) -> Result<Handle, StdlibError> {
-        let tail = self.string_contents(b)?;
-        let joined = self.strings.with(a, |s| {
-            let mut out = String::with_capacity(s.len() + tail.len());
-            out.push_str(s);
-            out.push_str(&tail);
+        let joined = self.strings.with2(a, b, |head, tail| {
+            let mut out = String::with_capacity(head.len() + tail.len());
+            out.push_str(head);
+            out.push_str(tail);
             out
         })?;
         self.strings.insert(joined)

@@ -3,7 +3,8 @@
 //! `serde_json::Value`'s own `Drop`, `Clone`, `Display` and serializer recurse once per level:
 //! a value nested 100 000 deep (which `json_array_push` can build one level at a time) overflows
 //! the stack in each of them. Everything here uses an explicit worklist on the heap instead, and
-//! [`Json`] is the owner that stores such values: its `Drop` is [`drop_deep`].
+//! [`Json`] is the owner that stores such values: its `Drop` recurses a bounded number of levels,
+//! then continues with [`drop_deep`].
 
 use serde_json::{Map, Value};
 
@@ -13,7 +14,28 @@ pub struct Json(pub Value);
 
 impl Drop for Json {
     fn drop(&mut self) {
-        drop_deep(std::mem::take(&mut self.0));
+        drop_bounded(std::mem::take(&mut self.0), 0);
+    }
+}
+
+/// Levels [`Json`]'s drop descends by plain recursion (a few hundred stack bytes each) before
+/// it hands the rest to [`drop_deep`]: the common shallow value costs no worklist allocation.
+const DROP_RECURSION: usize = 32;
+
+fn drop_bounded(v: Value, depth: usize) {
+    let child = |c: Value| {
+        if is_container(&c) {
+            if depth < DROP_RECURSION {
+                drop_bounded(c, depth + 1);
+            } else {
+                drop_deep(c);
+            }
+        }
+    };
+    match v {
+        Value::Array(a) => a.into_iter().for_each(child),
+        Value::Object(m) => m.into_iter().for_each(|(_, c)| child(c)),
+        _ => {}
     }
 }
 
