@@ -15,7 +15,9 @@
 //! compare-and-swap. Creating and freeing a handle each cost one more: the free list of vacant
 //! slots is a lock-free stack (a Treiber stack whose head carries a counter bumped on every
 //! change, so a slot that left and rejoined the list meanwhile cannot be mistaken for the old
-//! head). The live-handle count is taken by scanning the slots, so the hot paths keep no
+//! head). A thread that frees a handle keeps the slot as its spare ([`super::spare`]) and reuses
+//! it for its next handle of the type, so a create/free cycle on one thread skips the free list
+//! altogether. The live-handle count is taken by scanning the slots, so the hot paths keep no
 //! shared counter.
 //!
 //! Freed, forged and wrong-type handles all give [`StdlibError::InvalidHandle`].
@@ -23,9 +25,10 @@
 
 use super::StdlibError;
 use super::slot::Slot;
+use super::spare::{self, Orphans};
 use std::fmt;
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 /// The type of a handle: its top 8 bits. Never 0.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -89,6 +92,9 @@ impl fmt::Debug for Handle {
 /// A run of slots allocated at once; it never moves.
 type Segment<T> = Box<[Slot<T>]>;
 
+// One spare per tag: `kind()` indexes the threads' spares.
+const _: () = assert!(Tag::Json as usize == spare::KINDS);
+
 /// The free list's empty head.
 const EMPTY: u64 = 0;
 /// Slot indexes stop one short of `u32::MAX`: the free list stores `index + 1` in 32 bits.
@@ -102,6 +108,14 @@ pub struct HandleTable<T> {
     free: AtomicU64,
     /// How many slots have ever been handed out (the next fresh index).
     fresh: AtomicU64,
+    /// This table's identity for the threads' spare slots, and the spares of exited threads.
+    orphans: Arc<Orphans>,
+}
+
+impl<T> Drop for HandleTable<T> {
+    fn drop(&mut self) {
+        self.orphans.table_dropped();
+    }
 }
 
 impl<T> fmt::Debug for HandleTable<T> {
@@ -127,6 +141,7 @@ impl<T> HandleTable<T> {
             segments: [const { OnceLock::new() }; SEGMENTS],
             free: AtomicU64::new(EMPTY),
             fresh: AtomicU64::new(0),
+            orphans: Arc::default(),
         }
     }
 
@@ -157,6 +172,10 @@ impl<T> HandleTable<T> {
             .get()
             .map(|seg| &seg[off])
             .ok_or(StdlibError::InvalidHandle)
+    }
+
+    fn kind(&self) -> usize {
+        self.tag as usize - 1
     }
 
     /// Takes a vacant slot off the free list; the caller then owns it.
@@ -210,12 +229,16 @@ impl<T> HandleTable<T> {
 
     /// Stores `value` and returns its new handle.
     pub fn insert(&self, value: T) -> Result<Handle, StdlibError> {
-        let index = match self.pop_free() {
+        let index = match spare::take(self.kind(), &self.orphans)
+            .or_else(|| self.pop_free())
+            .or_else(|| self.orphans.take())
+        {
             Some(i) => i,
             None => self.fresh_slot()?,
         };
-        // SAFETY: `index` won the free list's CAS or the fresh counter's, so this thread alone
-        // owns the vacant slot until `fill` publishes it.
+        // SAFETY: `index` was this thread's spare, or won the free list's CAS, the orphans' lock
+        // or the fresh counter's CAS, so this thread alone owns the vacant slot until `fill`
+        // publishes it.
         let generation = unsafe { self.slot(index).fill(value) };
         Ok(Handle::new(self.tag, generation, index))
     }
@@ -268,7 +291,7 @@ impl<T> HandleTable<T> {
             .existing_slot(h)?
             .vacate(generation, next)
             .ok_or(StdlibError::InvalidHandle)?;
-        if !retired {
+        if !retired && !spare::put(self.kind(), &self.orphans, h.slot()) {
             self.push_free(h.slot());
         }
         Ok(value)
@@ -331,10 +354,14 @@ mod tests {
         std::thread::scope(|s| {
             for _ in 0..4 {
                 s.spawn(|| {
-                    for i in 0..if cfg!(miri) { 50 } else { 1000u64 } {
-                        let h = t.insert(i).unwrap();
-                        t.with(h, |x| *x += 1).unwrap();
-                        assert_eq!(t.remove(h), Ok(i + 1));
+                    // Three at a time: one freed slot becomes the thread's spare, the others
+                    // go through the shared free list.
+                    for i in 0..if cfg!(miri) { 20 } else { 1000u64 } {
+                        let hs = [i, i + 1, i + 2].map(|v| t.insert(v).unwrap());
+                        for (h, v) in hs.iter().zip(i..) {
+                            t.with(*h, |x| *x += 1).unwrap();
+                            assert_eq!(t.remove(*h), Ok(v + 1));
+                        }
                     }
                 });
             }
@@ -387,6 +414,60 @@ mod tests {
         assert_eq!(t.live(), 60);
         assert_eq!(t.remove(hs[0]), Err(StdlibError::InvalidHandle));
         assert_eq!(t.live(), 60);
+    }
+
+    #[test]
+    fn a_freed_slot_is_this_threads_spare_and_comes_back_when_it_exits() {
+        let t = HandleTable::<u8>::new(Tag::HashMap);
+        let h = t.insert(1).unwrap();
+        assert_eq!(t.remove(h), Ok(1));
+        assert_eq!(
+            t.free.load(Ordering::Relaxed) as u32,
+            0,
+            "kept as spare, not listed"
+        );
+        assert_eq!(t.insert(2).unwrap().slot(), h.slot());
+        let gone = std::thread::scope(|s| {
+            s.spawn(|| {
+                let h = t.insert(3).unwrap();
+                t.remove(h).unwrap();
+                h
+            })
+            .join()
+            .unwrap()
+        });
+        let back = t.insert(4).unwrap();
+        assert_eq!(
+            back.slot(),
+            gone.slot(),
+            "the exited thread's spare was lost"
+        );
+        assert_ne!(back, gone);
+        assert_eq!(t.live(), 2);
+    }
+
+    #[test]
+    fn a_spare_of_a_dropped_table_gives_way() {
+        let old = HandleTable::<u8>::new(Tag::Json);
+        old.remove(old.insert(1).unwrap()).unwrap();
+        let t = HandleTable::<u8>::new(Tag::Json);
+        let a = t.insert(2).unwrap();
+        let b = t.insert(3).unwrap();
+        t.remove(a).unwrap();
+        assert_eq!(
+            t.free.load(Ordering::Relaxed) as u32,
+            a.slot() + 1,
+            "old's spare is live"
+        );
+        drop(old);
+        t.remove(b).unwrap();
+        assert_eq!(
+            t.free.load(Ordering::Relaxed) as u32,
+            a.slot() + 1,
+            "b became the spare"
+        );
+        assert_eq!(t.insert(4).unwrap().slot(), b.slot());
+        assert_eq!(t.insert(5).unwrap().slot(), a.slot());
     }
 
     #[derive(Debug, Clone)]

@@ -34,6 +34,7 @@ mod hashmap;
 mod json;
 pub mod ops;
 mod slot;
+mod spare;
 mod string;
 mod tree;
 mod vec;
