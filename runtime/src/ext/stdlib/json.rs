@@ -22,7 +22,7 @@
 //!   `json_array_len`, `json_array_get`, `json_array_push` on a non-array, are
 //!   [`StdlibError::WrongJsonType`], and change nothing.
 
-use super::tree::{Json, clone_deep, stringify, type_code};
+use super::tree::{Json, RECURSIVE_DROP_DEPTH, clone_deep, stringify, type_code};
 use super::{Handle, Stdlib, StdlibError};
 use serde_json::{Map, Value};
 
@@ -31,33 +31,34 @@ impl Stdlib {
     pub fn json_parse(&self, s: Handle) -> Result<Handle, StdlibError> {
         let v = self.strings.with(s, |s| serde_json::from_str::<Value>(s))?;
         let v = v.map_err(|_| StdlibError::InvalidJson)?;
-        self.json_from(v)
+        // The parser nests at most 127 arrays/objects: no need to measure the value.
+        self.jsons.insert(Json::at_most(v, RECURSIVE_DROP_DEPTH))
     }
 
-    /// Wraps a value in a new handle.
+    /// Wraps a value (of any depth) in a new handle.
     pub fn json_from(&self, v: Value) -> Result<Handle, StdlibError> {
-        self.jsons.insert(Json(v))
+        self.jsons.insert(Json::new(v))
     }
 
     /// 171 `json_stringify`: a new string handle.
     pub fn json_stringify(&self, h: Handle) -> Result<Handle, StdlibError> {
-        let s = self.jsons.with(h, |j| stringify(&j.0))?;
+        let s = self.jsons.with(h, |j| stringify(j.value()))?;
         self.strings.insert(s)
     }
 
     /// 172 `json_get`: a new handle to a copy of member `key`, or 0 when missing.
     pub fn json_get(&self, h: Handle, key: Handle) -> Result<u64, StdlibError> {
         let key = self.string_contents(key)?;
-        let member = self.jsons.with(h, |j| match &j.0 {
-            Value::Object(m) => Ok(m.get(&key).map(clone_deep)),
+        let member = self.jsons.with(h, |j| match j.value() {
+            Value::Object(m) => Ok(m.get(&key).map(|c| part_of(j, c))),
             _ => Err(StdlibError::WrongJsonType),
         })??;
         self.json_handle_or_zero(member)
     }
 
-    fn json_handle_or_zero(&self, v: Option<Value>) -> Result<u64, StdlibError> {
+    fn json_handle_or_zero(&self, v: Option<Json>) -> Result<u64, StdlibError> {
         match v {
-            Some(v) => Ok(self.json_from(v)?.raw()),
+            Some(v) => Ok(self.jsons.insert(v)?.raw()),
             None => Ok(0),
         }
     }
@@ -72,19 +73,21 @@ impl Stdlib {
         self.jsons.with(value, |_| ())?;
         let mut value = self.jsons.remove(value)?;
         // If `h` was freed by another thread meanwhile, `value` is dropped with the error.
-        self.jsons.with(h, move |j| match &mut j.0 {
-            Value::Object(m) => {
-                if let Some(old) = m.insert(key, std::mem::take(&mut value.0)) {
-                    drop(Json(old));
-                }
-                Ok(0)
+        self.jsons.with(h, move |j| {
+            let depth = j.depth_bound();
+            let Value::Object(m) = j.value_mut() else {
+                return Err(StdlibError::WrongJsonType);
+            };
+            if let Some(old) = m.insert(key, value.take()) {
+                drop(Json::at_most(old, depth));
             }
-            _ => Err(StdlibError::WrongJsonType),
+            j.deepened_by(value.depth_bound());
+            Ok(0)
         })?
     }
 
     fn expect_type(&self, h: Handle, ok: impl FnOnce(&Value) -> bool) -> Result<(), StdlibError> {
-        if self.jsons.with(h, |j| ok(&j.0))? {
+        if self.jsons.with(h, |j| ok(j.value()))? {
             Ok(())
         } else {
             Err(StdlibError::WrongJsonType)
@@ -93,12 +96,12 @@ impl Stdlib {
 
     /// 174 `json_get_type`: NULL=0, BOOL=1, NUMBER=2, STRING=3, ARRAY=4, OBJECT=5.
     pub fn json_get_type(&self, h: Handle) -> Result<u64, StdlibError> {
-        self.jsons.with(h, |j| type_code(&j.0))
+        self.jsons.with(h, |j| type_code(j.value()))
     }
 
     /// 175 `json_array_len`.
     pub fn json_array_len(&self, h: Handle) -> Result<u64, StdlibError> {
-        self.jsons.with(h, |j| match &j.0 {
+        self.jsons.with(h, |j| match j.value() {
             Value::Array(a) => Ok(a.len() as u64),
             _ => Err(StdlibError::WrongJsonType),
         })?
@@ -106,11 +109,11 @@ impl Stdlib {
 
     /// 176 `json_array_get`: a new handle to a copy of element `index`, or 0 past the end.
     pub fn json_array_get(&self, h: Handle, index: u64) -> Result<u64, StdlibError> {
-        let elem = self.jsons.with(h, |j| match &j.0 {
+        let elem = self.jsons.with(h, |j| match j.value() {
             Value::Array(a) => Ok(usize::try_from(index)
                 .ok()
                 .and_then(|i| a.get(i))
-                .map(clone_deep)),
+                .map(|c| part_of(j, c))),
             _ => Err(StdlibError::WrongJsonType),
         })??;
         self.json_handle_or_zero(elem)
@@ -124,19 +127,20 @@ impl Stdlib {
         self.expect_type(h, |v| v.is_array())?;
         self.jsons.with(value, |_| ())?;
         let mut value = self.jsons.remove(value)?;
-        self.jsons.with(h, move |j| match &mut j.0 {
-            Value::Array(a) => {
-                a.try_reserve(1).map_err(|_| StdlibError::OutOfMemory)?;
-                a.push(std::mem::take(&mut value.0));
-                Ok(0)
-            }
-            _ => Err(StdlibError::WrongJsonType),
+        self.jsons.with(h, move |j| {
+            let Value::Array(a) = j.value_mut() else {
+                return Err(StdlibError::WrongJsonType);
+            };
+            a.try_reserve(1).map_err(|_| StdlibError::OutOfMemory)?;
+            a.push(value.take());
+            j.deepened_by(value.depth_bound());
+            Ok(0)
         })?
     }
 
     /// 178 `json_object_keys`: a new vec of new string handles (caller frees all), ascending.
     pub fn json_object_keys(&self, h: Handle) -> Result<Handle, StdlibError> {
-        let keys = self.jsons.with(h, |j| match &j.0 {
+        let keys = self.jsons.with(h, |j| match j.value() {
             Value::Object(m) => Ok(m.keys().cloned().collect::<Vec<_>>()),
             _ => Err(StdlibError::WrongJsonType),
         })??;
@@ -150,16 +154,23 @@ impl Stdlib {
 
     /// 180 `json_new_object`.
     pub fn json_new_object(&self) -> Result<Handle, StdlibError> {
-        self.json_from(Value::Object(Map::new()))
+        self.jsons
+            .insert(Json::at_most(Value::Object(Map::new()), 1))
     }
 
     /// 181 `json_new_array`.
     pub fn json_new_array(&self) -> Result<Handle, StdlibError> {
-        self.json_from(Value::Array(Vec::new()))
+        self.jsons
+            .insert(Json::at_most(Value::Array(Vec::new()), 1))
     }
 
     /// A copy of a JSON value (stack-safe).
     pub fn json_contents(&self, h: Handle) -> Result<Value, StdlibError> {
-        self.jsons.with(h, |j| clone_deep(&j.0))
+        self.jsons.with(h, |j| clone_deep(j.value()))
     }
+}
+
+/// A copy of `member`, a part of `j`: no deeper than `j`.
+fn part_of(j: &Json, member: &Value) -> Json {
+    Json::at_most(clone_deep(member), j.depth_bound())
 }

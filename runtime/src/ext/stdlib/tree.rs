@@ -3,45 +3,94 @@
 //! `serde_json::Value`'s own `Drop`, `Clone`, `Display` and serializer recurse once per level:
 //! a value nested 100 000 deep (which `json_array_push` can build one level at a time) overflows
 //! the stack in each of them. Everything here uses an explicit worklist on the heap instead, and
-//! [`Json`] is the owner that stores such values: its `Drop` recurses a bounded number of levels,
-//! then continues with [`drop_deep`].
+//! [`Json`] is the owner that stores such values: it knows a bound on its value's depth, leaves
+//! shallow values to `serde_json`'s drop and takes deeper ones apart with [`drop_deep`].
 
 use serde_json::{Map, Value};
 
-/// A JSON value that drops without recursion, whatever its depth.
-#[derive(Default)]
-pub struct Json(pub Value);
+/// A JSON value that drops without deep recursion, whatever its depth.
+///
+/// It carries an upper bound on its nesting depth (containers on the longest path from the root),
+/// kept by the only operations that deepen a value ([`Json::deepened_by`] after a push or set),
+/// so that dropping a shallow value, the common case, is `serde_json`'s own drop: no walk over
+/// the tree and no worklist. Deeper values go through [`drop_deep`].
+pub struct Json {
+    value: Value,
+    depth: usize,
+}
 
-impl Drop for Json {
-    fn drop(&mut self) {
-        drop_bounded(std::mem::take(&mut self.0), 0);
+/// Values at most this deep are dropped by `serde_json`'s recursive drop: the parser's own
+/// recursion limit, so a dropping thread recurses no deeper than parsing the value did.
+pub const RECURSIVE_DROP_DEPTH: usize = 128;
+
+impl Json {
+    /// Wraps a value of any depth (measured once, reading at most [`RECURSIVE_DROP_DEPTH`]
+    /// levels).
+    pub fn new(value: Value) -> Json {
+        let depth = if nested_deeper_than(&value, RECURSIVE_DROP_DEPTH - 1) {
+            usize::MAX
+        } else {
+            RECURSIVE_DROP_DEPTH
+        };
+        Json { value, depth }
+    }
+
+    /// Wraps a value known to be nested at most `depth` deep (as parsed, or a part of a value
+    /// with that bound).
+    pub(super) fn at_most(value: Value, depth: usize) -> Json {
+        Json { value, depth }
+    }
+
+    /// The value.
+    pub fn value(&self) -> &Value {
+        &self.value
+    }
+
+    /// An upper bound on the value's nesting depth.
+    pub fn depth_bound(&self) -> usize {
+        self.depth
+    }
+
+    /// The value, for a change that puts no value of unknown depth into it (see
+    /// [`Json::deepened_by`]).
+    pub(super) fn value_mut(&mut self) -> &mut Value {
+        &mut self.value
+    }
+
+    /// Records that a value with depth bound `child` was put into this one.
+    pub(super) fn deepened_by(&mut self, child: usize) {
+        self.depth = self.depth.max(child.saturating_add(1));
+    }
+
+    /// Moves the value out, leaving `null`: the caller puts it into a value that it then marks
+    /// with [`Json::deepened_by`] this one's bound.
+    pub(super) fn take(&mut self) -> Value {
+        std::mem::take(&mut self.value)
     }
 }
 
-/// Levels [`Json`]'s drop descends by plain recursion (a few hundred stack bytes each) before
-/// it hands the rest to [`drop_deep`]: the common shallow value costs no worklist allocation.
-const DROP_RECURSION: usize = 32;
-
-fn drop_bounded(v: Value, depth: usize) {
-    let child = |c: Value| {
-        if is_container(&c) {
-            if depth < DROP_RECURSION {
-                drop_bounded(c, depth + 1);
-            } else {
-                drop_deep(c);
-            }
+impl Drop for Json {
+    fn drop(&mut self) {
+        if self.depth > RECURSIVE_DROP_DEPTH {
+            drop_deep(std::mem::take(&mut self.value));
         }
-    };
+    }
+}
+
+/// Whether `v` has containers nested more than `limit` levels below it (recursion at most
+/// `limit` deep).
+fn nested_deeper_than(v: &Value, limit: usize) -> bool {
+    let deeper = |c: &Value| is_container(c) && (limit == 0 || nested_deeper_than(c, limit - 1));
     match v {
-        Value::Array(a) => a.into_iter().for_each(child),
-        Value::Object(m) => m.into_iter().for_each(|(_, c)| child(c)),
-        _ => {}
+        Value::Array(a) => a.iter().any(deeper),
+        Value::Object(m) => m.values().any(deeper),
+        _ => false,
     }
 }
 
 impl std::fmt::Debug for Json {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Json(type {})", type_code(&self.0))
+        write!(f, "Json(type {})", type_code(&self.value))
     }
 }
 
@@ -233,6 +282,12 @@ mod tests {
         assert_eq!(s.len(), 2 * 100_001);
         assert!(s.starts_with("[[[") && s.ends_with("]]]"));
         drop_deep(c);
-        drop(Json(v));
+        let j = Json::new(v);
+        assert_eq!(j.depth_bound(), usize::MAX, "measured as deep");
+        drop(j);
+        let limit = RECURSIVE_DROP_DEPTH;
+        // `deep(n)` is n + 1 nested arrays.
+        assert_eq!(Json::new(deep(limit - 1)).depth_bound(), limit);
+        assert_eq!(Json::new(deep(limit)).depth_bound(), usize::MAX);
     }
 }
