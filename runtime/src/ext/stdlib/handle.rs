@@ -29,6 +29,7 @@ use super::spare::{self, Orphans};
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
+
 /// The type of a handle: its top 8 bits. Never 0.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
