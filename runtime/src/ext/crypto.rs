@@ -228,8 +228,9 @@ fn aes256_gcm_encrypt(b: &mut [SafeBuffer], _: &[u64]) -> Result<u64, ExtError> 
         .map_err(|_| ExtError::InvalidArgument("key"))?;
     let nonce = *Nonce::from_slice(b[1].as_slice()?);
     let (plain, rest) = b[2..].split_first_mut().ok_or(ExtError::OutOfBounds)?;
+    // Written first, so the output's bytes are all defined before `slice_mut` (nothing to zero).
+    rest[0].write(0, plain.as_slice()?)?;
     let out = rest[0].slice_mut(0, plain.len())?;
-    out.copy_from_slice(plain.as_slice()?);
     let tag = cipher
         .encrypt_in_place_detached(&nonce, &[], out)
         .map_err(|_| ExtError::InvalidArgument("plaintext too long"))?;
@@ -242,13 +243,14 @@ fn aes256_gcm_decrypt(b: &mut [SafeBuffer], _: &[u64]) -> Result<u64, ExtError> 
         .map_err(|_| ExtError::InvalidArgument("key"))?;
     let nonce = *Nonce::from_slice(b[1].as_slice()?);
     let tag = *Tag::from_slice(b[3].as_slice()?);
-    let mut work = b[2].as_slice()?.to_vec();
-    // Decrypt into a scratch copy: the output buffer is touched only after the tag verified
-    // (and the bridge commits it only because this returns Ok).
+    let (cipher_text, rest) = b[2..].split_first_mut().ok_or(ExtError::OutOfBounds)?;
+    // Decrypted in the output's private copy: the bridge commits it only because this returns
+    // Ok, so a forged tag writes nothing to the caller's memory.
+    rest[1].write(0, cipher_text.as_slice()?)?;
+    let work = rest[1].slice_mut(0, cipher_text.len())?;
     cipher
-        .decrypt_in_place_detached(&nonce, &[], &mut work, &tag)
+        .decrypt_in_place_detached(&nonce, &[], work, &tag)
         .map_err(|_| ExtError::CryptoFailure)?;
-    b[4].write(0, &work)?;
     Ok(0)
 }
 
@@ -269,10 +271,10 @@ fn pbkdf2_sha256(b: &mut [SafeBuffer], args: &[u64]) -> Result<u64, ExtError> {
         .ok()
         .filter(|&r| r > 0)
         .ok_or(ExtError::InvalidArgument("iterations"))?;
-    let len = b[2].len();
-    let mut out = vec![0; len];
-    pbkdf2::pbkdf2_hmac::<Sha256>(b[0].as_slice()?, b[1].as_slice()?, rounds, &mut out);
-    b[2].write(0, &out)?;
+    let (inputs, out) = b.split_at_mut(2);
+    let len = out[0].len();
+    let out = out[0].slice_mut(0, len)?;
+    pbkdf2::pbkdf2_hmac::<Sha256>(inputs[0].as_slice()?, inputs[1].as_slice()?, rounds, out);
     Ok(0)
 }
 
