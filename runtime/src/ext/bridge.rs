@@ -1,7 +1,7 @@
 //! The capability bridge: turns the token arguments of a built-in extension into
 //! [`SafeBuffer`]s before it runs and commits what it wrote after it succeeds.
 
-use std::cell::Cell;
+use std::cell::RefCell;
 use std::sync::Arc;
 
 use crate::cap::{Batch, CapPermissions, Checked, Token};
@@ -29,6 +29,9 @@ pub struct BufArg {
     pub permissions: CapPermissions,
     /// How many bytes the extension accesses.
     pub len: BufLen,
+    /// For an output of an in-place algorithm: the argument holding a readable token whose
+    /// first `len` bytes the output starts with (copied once, straight into the output's view).
+    pub init_from: Option<usize>,
 }
 
 impl BufArg {
@@ -38,6 +41,7 @@ impl BufArg {
             arg,
             permissions: CapPermissions::READ,
             len,
+            init_from: None,
         }
     }
 
@@ -47,6 +51,16 @@ impl BufArg {
             arg,
             permissions: CapPermissions::WRITE,
             len,
+            init_from: None,
+        }
+    }
+
+    /// An output of `len` bytes that starts as a copy of the first `len` bytes of the token in
+    /// argument `source` (which needs `READ`), for algorithms that work in place.
+    pub const fn output_from(arg: usize, len: BufLen, source: usize) -> BufArg {
+        BufArg {
+            init_from: Some(source),
+            ..BufArg::output(arg, len)
         }
     }
 }
@@ -65,18 +79,35 @@ pub type BridgedFn = fn(&mut [SafeBuffer<'_>], &[u64]) -> Result<u64, ExtError>;
 /// ([`ExtError::OutOfBounds`]). A zero-length buffer may be passed as token 0. Inputs are copied
 /// into per-thread scratch memory; outputs are views of it whose unwritten bytes are never
 /// exposed (see [`SafeBuffer`]), and the range the body wrote is copied out only if it returns
-/// `Ok` and every written token is still valid.
+/// `Ok` and every written token is still valid (a token revoked while the body ran gets
+/// nothing).
 ///
 /// # Panics
 /// If more than [`MAX_BUFS`] buffers are declared.
 pub fn bridged(bufs: &'static [BufArg], body: BridgedFn) -> ExtFn {
+    wrap(bufs, body, false)
+}
+
+/// As [`bridged`], for a body that is a pure computation over its buffers (it never creates,
+/// derives or revokes tokens) taking time linear in their size: for a call whose buffers total
+/// at most [`HOLD_LIMIT`] bytes, the table's read lock is held across the body, so the call
+/// takes one lock round trip instead of two. Token changes on other threads wait for at most
+/// that short body; none can happen during it, so every commit succeeds.
+pub(crate) fn bridged_short(bufs: &'static [BufArg], body: BridgedFn) -> ExtFn {
+    wrap(bufs, body, true)
+}
+
+/// The largest call (sum of buffer lengths) of a [`bridged_short`] body that holds the lock.
+pub(crate) const HOLD_LIMIT: usize = 4096;
+
+fn wrap(bufs: &'static [BufArg], body: BridgedFn, short: bool) -> ExtFn {
     assert!(
         bufs.len() <= MAX_BUFS,
         "at most {MAX_BUFS} buffer arguments"
     );
     Arc::new(move |args, outputs| {
         let _ = outputs;
-        call_bridged(bufs, body, args)
+        call_bridged(bufs, body, args, short)
     })
 }
 
@@ -85,85 +116,133 @@ pub fn bridged(bufs: &'static [BufArg], body: BridgedFn) -> ExtFn {
 const KEEP_SCRATCH: usize = 64 * 1024;
 
 thread_local! {
-    static SCRATCH: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
+    static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
-/// The thread's scratch memory, taken for one call (a nested call on the same thread finds it
-/// taken and uses its own) and given back on drop.
-struct Scratch(Vec<u8>);
-
-impl Scratch {
-    /// At least `len` initialized bytes; their contents are left over from earlier calls.
-    fn take(len: usize) -> Scratch {
-        let mut v = SCRATCH.try_with(Cell::take).unwrap_or_default();
-        if v.len() < len {
-            v.resize(len, 0);
-        }
-        Scratch(v)
+/// Runs a call with the thread's scratch memory (a nested call on the same thread finds it in
+/// use and gets fresh memory, as does a call during thread teardown).
+fn call_bridged(
+    bufs: &[BufArg],
+    body: BridgedFn,
+    args: &[u64],
+    short: bool,
+) -> Result<u64, ExtError> {
+    let mut fresh = Vec::new();
+    let mut result = Err(ExtError::InvalidArgument("not run"));
+    let ran = SCRATCH.try_with(|cell| {
+        let mut scratch = cell.try_borrow_mut();
+        let scratch = scratch.as_deref_mut().unwrap_or(&mut fresh);
+        result = call_with(scratch, bufs, body, args, short);
+    });
+    if ran.is_err() {
+        result = call_with(&mut fresh, bufs, body, args, short);
     }
+    result
 }
 
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        if self.0.len() <= KEEP_SCRATCH {
-            let v = std::mem::take(&mut self.0);
-            // During thread teardown the slot may be gone: the memory is freed instead.
-            let _ = SCRATCH.try_with(|s| s.set(v));
-        }
-    }
+/// Every view starts at an address that is a multiple of this (a cache line), so that copying
+/// into a view and block ciphers working in place on it never split a vector access across
+/// cache lines where a fresh allocation would not.
+const ALIGN: usize = 64;
+
+/// The next `len` bytes of `rest` (then skipping to the next multiple of [`ALIGN`]).
+fn next_view<'a>(rest: &mut &'a mut [u8], len: usize) -> &'a mut [u8] {
+    let (view, tail) = std::mem::take(rest).split_at_mut(len);
+    *rest = tail
+        .get_mut(len.next_multiple_of(ALIGN) - len..)
+        .unwrap_or_default();
+    view
 }
 
-fn call_bridged(bufs: &[BufArg], body: BridgedFn, args: &[u64]) -> Result<u64, ExtError> {
-    let mut checked: [Option<Checked>; MAX_BUFS] = [None; MAX_BUFS];
-    let mut lens = [0usize; MAX_BUFS];
-    let bufs = &bufs[..bufs.len().min(MAX_BUFS)];
-    let mut scratch;
-    {
-        // One table lock and one tag check per buffer for everything before the body.
-        let batch = Batch::new();
-        let mut total = 0usize;
-        for ((b, slot), len) in bufs.iter().zip(&mut checked).zip(&mut lens) {
-            *len = match b.len {
-                BufLen::Fixed(n) => n,
-                BufLen::Arg(i) => {
-                    let raw = *args
-                        .get(i)
-                        .ok_or(ExtError::InvalidArgument("length argument missing"))?;
-                    usize::try_from(raw).map_err(|_| ExtError::OutOfBounds)?
-                }
-            };
+/// A length argument or a fixed length.
+fn length(len: BufLen, args: &[u64]) -> Result<usize, ExtError> {
+    match len {
+        BufLen::Fixed(n) => Ok(n),
+        BufLen::Arg(i) => {
             let raw = *args
-                .get(b.arg)
-                .ok_or(ExtError::InvalidArgument("buffer argument missing"))?;
-            if *len == 0 && raw == 0 {
-                continue;
-            }
-            *slot = Some(
-                batch
-                    .check(Token::from_raw(raw), b.permissions, *len)
-                    .map_err(map_cap_error)?,
-            );
-            // Each length is within a live capability, so the sum is within memory.
-            total = total.checked_add(*len).ok_or(ExtError::OutOfBounds)?;
-        }
-        scratch = Scratch::take(total);
-        let mut rest = &mut scratch.0[..];
-        for ((b, slot), &len) in bufs.iter().zip(&checked).zip(&lens) {
-            let (view, tail) = std::mem::take(&mut rest).split_at_mut(len);
-            rest = tail;
-            if let Some(c) = slot.filter(|_| b.permissions.contains(CapPermissions::READ)) {
-                batch.read(c, view).map_err(map_cap_error)?;
-            }
+                .get(i)
+                .ok_or(ExtError::InvalidArgument("length argument missing"))?;
+            usize::try_from(raw).map_err(|_| ExtError::OutOfBounds)
         }
     }
+}
+
+/// Checks the token in argument `arg` for `need` and `len` bytes; `None` for a zero-length
+/// buffer passed as token 0.
+fn check(
+    batch: &Batch,
+    args: &[u64],
+    arg: usize,
+    need: CapPermissions,
+    len: usize,
+) -> Result<Option<Checked>, ExtError> {
+    let raw = *args
+        .get(arg)
+        .ok_or(ExtError::InvalidArgument("buffer argument missing"))?;
+    if len == 0 && raw == 0 {
+        return Ok(None);
+    }
+    batch
+        .check(Token::from_raw(raw), need, len)
+        .map(Some)
+        .map_err(map_cap_error)
+}
+
+/// The call itself; `scratch` holds initialized bytes left over from earlier calls (a call
+/// needing more than [`KEEP_SCRATCH`] bytes uses memory of its own instead).
+fn call_with(
+    scratch: &mut Vec<u8>,
+    bufs: &[BufArg],
+    body: BridgedFn,
+    args: &[u64],
+    short: bool,
+) -> Result<u64, ExtError> {
+    let bufs = &bufs[..bufs.len().min(MAX_BUFS)];
+    // Per buffer: its token, the token its bytes are copied from (itself for an input), length.
+    let mut checked: [Option<Checked>; MAX_BUFS] = [None; MAX_BUFS];
+    let mut sources: [Option<Checked>; MAX_BUFS] = [None; MAX_BUFS];
+    let mut lens = [0usize; MAX_BUFS];
+    // One table lock and one tag check per token for everything before the body.
+    let batch = Batch::new();
+    let mut total = ALIGN;
+    for (i, b) in bufs.iter().enumerate() {
+        let len = length(b.len, args)?;
+        checked[i] = check(&batch, args, b.arg, b.permissions, len)?;
+        sources[i] = match b.init_from {
+            Some(from) => check(&batch, args, from, CapPermissions::READ, len)?,
+            None if b.permissions.contains(CapPermissions::READ) => checked[i],
+            None => None,
+        };
+        lens[i] = len;
+        // Each length is within a live capability, so the sum is within memory.
+        total = len
+            .checked_next_multiple_of(ALIGN)
+            .and_then(|l| total.checked_add(l))
+            .ok_or(ExtError::OutOfBounds)?;
+    }
+    let mut own;
+    let scratch = if total > KEEP_SCRATCH {
+        own = vec![0; total];
+        &mut own
+    } else {
+        if scratch.len() < total {
+            scratch.resize(total, 0);
+        }
+        scratch
+    };
     let mut views: [SafeBuffer<'_>; MAX_BUFS] =
-        std::array::from_fn(|_| SafeBuffer::scratch(&mut [], CapPermissions::NONE));
-    let mut rest = &mut scratch.0[..];
-    for ((b, &len), view) in bufs.iter().zip(&lens).zip(&mut views) {
-        let (bytes, tail) = std::mem::take(&mut rest).split_at_mut(len);
-        rest = tail;
-        *view = SafeBuffer::scratch(bytes, b.permissions);
+        std::array::from_fn(|_| SafeBuffer::scratch(&mut [], CapPermissions::NONE, false));
+    // `total` includes `ALIGN` bytes of slack for the first view's alignment.
+    let start = scratch.as_ptr().align_offset(ALIGN).min(ALIGN);
+    let mut rest = &mut scratch[start..];
+    for (i, b) in bufs.iter().enumerate() {
+        let bytes = next_view(&mut rest, lens[i]);
+        if let Some(source) = sources[i] {
+            batch.read(source, bytes).map_err(map_cap_error)?;
+        }
+        views[i] = SafeBuffer::scratch(bytes, b.permissions, sources[i].is_some() || lens[i] == 0);
     }
+    let held = (short && total <= HOLD_LIMIT).then_some(batch);
     let views = &mut views[..bufs.len()];
     let result = body(views, args)?;
     let written = || {
@@ -175,7 +254,7 @@ fn call_bridged(bufs: &[BufArg], body: BridgedFn, args: &[u64]) -> Result<u64, E
     if written().next().is_none() {
         return Ok(result);
     }
-    let batch = Batch::new();
+    let batch = held.unwrap_or_else(Batch::new);
     // Check every output first, so that a token revoked while the body ran commits nothing.
     for (c, (at, bytes)) in written() {
         batch

@@ -82,7 +82,7 @@ const NEST: &[BufArg] = &[
 /// Runs `copy` on arguments 2..5 (the same thread, so the scratch memory is in use), then
 /// copies its own input to its output.
 fn nested(b: &mut [SafeBuffer<'_>], args: &[u64]) -> Result<u64, ExtError> {
-    call_bridged(COPY, copy, &args[2..5])?;
+    call_bridged(COPY, copy, &args[2..5], false)?;
     let input = b[0].as_slice()?.to_vec();
     b[1].write(0, &input)?;
     Ok(0)
@@ -109,7 +109,7 @@ fn a_nested_call_has_its_own_scratch_memory() {
 #[test]
 fn a_restricted_or_cloned_view_is_zero_where_nothing_was_written() {
     let mut scratch = [0x5e_u8; 8];
-    let mut view = SafeBuffer::scratch(&mut scratch, CapPermissions::WRITE);
+    let mut view = SafeBuffer::scratch(&mut scratch, CapPermissions::WRITE, false);
     view.write(2, &[9]).unwrap();
     let mut copy = view.clone();
     assert_eq!(copy.written(), Some((2, &[9][..])));

@@ -36,7 +36,7 @@ pub struct SafeBuffer<'a> {
     permissions: CapPermissions,
     /// `data[..defined]` holds bytes of this buffer (copied in, written, or zeroed); the rest may
     /// be left over in the scratch memory from an earlier call and is never exposed. A readable
-    /// buffer is always defined in full.
+    /// buffer is always defined in full (see `scratch`).
     defined: usize,
     /// The smallest range covering every write, to commit back.
     dirty: Option<(usize, usize)>,
@@ -76,15 +76,17 @@ impl SafeBuffer<'static> {
 }
 
 impl<'a> SafeBuffer<'a> {
-    /// A view of scratch memory. A readable view must already hold the argument's bytes; the
-    /// bytes of a write-only view are treated as undefined until written.
-    pub(crate) fn scratch(data: &'a mut [u8], permissions: CapPermissions) -> SafeBuffer<'a> {
+    /// A view of scratch memory; `filled` says whether the caller copied the argument's bytes
+    /// into it (a readable view must be filled). The bytes of a view that is not filled are
+    /// treated as undefined until written.
+    pub(crate) fn scratch(
+        data: &'a mut [u8],
+        permissions: CapPermissions,
+        filled: bool,
+    ) -> SafeBuffer<'a> {
+        debug_assert!(filled || !permissions.contains(CapPermissions::READ));
         SafeBuffer {
-            defined: if permissions.contains(CapPermissions::READ) {
-                data.len()
-            } else {
-                0
-            },
+            defined: if filled { data.len() } else { 0 },
             data: Bytes::Borrowed(data),
             permissions,
             dirty: None,
