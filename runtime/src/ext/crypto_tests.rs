@@ -176,11 +176,17 @@ fn aes_gcm_in_place_matches_separate_buffers() {
     // Plaintext and ciphertext in one buffer: encrypted in place.
     let (buf, tag2) = (output(msg.len()), output(16));
     Capability::from_raw(buf).unwrap().write(0, &msg).unwrap();
-    assert_eq!(r.call(3u32, &[key, nonce, buf, n, buf, tag2], &mut []), Ok(0));
+    assert_eq!(
+        r.call(3u32, &[key, nonce, buf, n, buf, tag2], &mut []),
+        Ok(0)
+    );
     assert_eq!(bytes(buf), bytes(ct));
     assert_eq!(bytes(tag2), bytes(tag));
     // And back, in place.
-    assert_eq!(r.call(4u32, &[key, nonce, buf, n, tag2, buf], &mut []), Ok(0));
+    assert_eq!(
+        r.call(4u32, &[key, nonce, buf, n, tag2, buf], &mut []),
+        Ok(0)
+    );
     assert_eq!(bytes(buf), msg);
 }
 
@@ -190,7 +196,10 @@ fn calls_larger_than_the_kept_scratch_memory() {
     for len in [4096, 4097, 100 * 1024] {
         let data: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
         let out = output(32);
-        assert_eq!(r.call(1u32, &[input(&data), len as u64, out], &mut []), Ok(0));
+        assert_eq!(
+            r.call(1u32, &[input(&data), len as u64, out], &mut []),
+            Ok(0)
+        );
         assert_eq!(bytes(out), Sha256::digest(&data).as_slice(), "{len}");
     }
 }

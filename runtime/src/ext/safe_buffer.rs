@@ -48,6 +48,7 @@ enum Bytes<'a> {
 }
 
 impl Bytes<'_> {
+    #[inline]
     fn get(&self) -> &[u8] {
         match self {
             Bytes::Owned(v) => v,
@@ -55,6 +56,7 @@ impl Bytes<'_> {
         }
     }
 
+    #[inline]
     fn get_mut(&mut self) -> &mut [u8] {
         match self {
             Bytes::Owned(v) => v,
@@ -94,6 +96,7 @@ impl<'a> SafeBuffer<'a> {
     }
 
     /// The length in bytes.
+    #[inline]
     pub fn len(&self) -> usize {
         self.data.get().len()
     }
@@ -108,6 +111,7 @@ impl<'a> SafeBuffer<'a> {
         self.permissions
     }
 
+    #[inline]
     fn check(&self, offset: usize, len: usize, need: CapPermissions) -> Result<usize, ExtError> {
         if !self.permissions.contains(need) {
             return Err(ExtError::PermissionDenied);
@@ -122,6 +126,7 @@ impl<'a> SafeBuffer<'a> {
     ///
     /// # Errors
     /// [`ExtError::PermissionDenied`] without `READ`, [`ExtError::OutOfBounds`] past the end.
+    #[inline]
     pub fn read(&self, offset: usize, len: usize) -> Result<&[u8], ExtError> {
         let end = self.check(offset, len, CapPermissions::READ)?;
         // A readable buffer is defined in full (see `scratch`), so no stale byte is read here.
@@ -141,6 +146,7 @@ impl<'a> SafeBuffer<'a> {
     /// # Errors
     /// [`ExtError::PermissionDenied`] without `WRITE`, [`ExtError::OutOfBounds`] past the end;
     /// nothing is written then.
+    #[inline]
     pub fn write(&mut self, offset: usize, data: &[u8]) -> Result<(), ExtError> {
         let end = self.check(offset, data.len(), CapPermissions::WRITE)?;
         // Only the gap before `offset` needs zeroing: the range itself is overwritten whole.
@@ -154,6 +160,7 @@ impl<'a> SafeBuffer<'a> {
     ///
     /// # Errors
     /// As [`SafeBuffer::write`].
+    #[inline]
     pub fn slice_mut(&mut self, offset: usize, len: usize) -> Result<&mut [u8], ExtError> {
         let end = self.check(offset, len, CapPermissions::WRITE)?;
         self.mark(offset, end);
@@ -162,6 +169,7 @@ impl<'a> SafeBuffer<'a> {
 
     /// Zeroes the undefined bytes before `zero_to`, marks `..end` defined (the caller overwrites
     /// `zero_to..end` before anything can read it) and returns the bytes.
+    #[inline]
     fn define(&mut self, zero_to: usize, end: usize) -> &mut [u8] {
         let bytes = self.data.get_mut();
         if end > self.defined {
@@ -173,6 +181,7 @@ impl<'a> SafeBuffer<'a> {
         bytes
     }
 
+    #[inline]
     fn mark(&mut self, offset: usize, end: usize) {
         if offset < end {
             self.dirty = Some(match self.dirty {
