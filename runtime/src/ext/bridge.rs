@@ -251,16 +251,24 @@ fn call_with(
             .zip(views.iter())
             .filter_map(|(c, v)| Some((*c.as_ref()?, v.written()?)))
     };
-    if written().next().is_none() {
-        return Ok(result);
-    }
-    let batch = held.unwrap_or_else(Batch::new);
-    // Check every output first, so that a token revoked while the body ran commits nothing.
-    for (c, (at, bytes)) in written() {
-        batch
-            .recheck(c, CapPermissions::WRITE, at + bytes.len())
-            .map_err(map_cap_error)?;
-    }
+    let batch = match held {
+        // No token can have changed: the lock was held all along.
+        Some(batch) => batch,
+        None => {
+            if written().next().is_none() {
+                return Ok(result);
+            }
+            let batch = Batch::new();
+            // Check every output first, so that a token revoked while the body ran commits
+            // nothing.
+            for (c, (at, bytes)) in written() {
+                batch
+                    .recheck(c, CapPermissions::WRITE, at + bytes.len())
+                    .map_err(map_cap_error)?;
+            }
+            batch
+        }
+    };
     for (c, (at, bytes)) in written() {
         batch.write(c, at, bytes).map_err(map_cap_error)?;
     }
