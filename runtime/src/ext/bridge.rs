@@ -132,10 +132,10 @@ fn call_bridged(
     let ran = SCRATCH.try_with(|cell| {
         let mut scratch = cell.try_borrow_mut();
         let scratch = scratch.as_deref_mut().unwrap_or(&mut fresh);
-        result = call_with(scratch, bufs, body, args, short);
+        result = call_sized(scratch, bufs, body, args, short);
     });
     if ran.is_err() {
-        result = call_with(&mut fresh, bufs, body, args, short);
+        result = call_sized(&mut fresh, bufs, body, args, short);
     }
     result
 }
@@ -188,20 +188,36 @@ fn check(
         .map_err(map_cap_error)
 }
 
-/// The call itself; `scratch` holds initialized bytes left over from earlier calls (a call
-/// needing more than [`KEEP_SCRATCH`] bytes uses memory of its own instead).
-fn call_with(
+/// The call, with its per-buffer arrays sized for 4 buffers where that suffices (every built-in
+/// declares at most 4): the arrays and views are filled and dropped on each call.
+fn call_sized(
     scratch: &mut Vec<u8>,
     bufs: &[BufArg],
     body: BridgedFn,
     args: &[u64],
     short: bool,
 ) -> Result<u64, ExtError> {
-    let bufs = &bufs[..bufs.len().min(MAX_BUFS)];
+    if bufs.len() <= 4 {
+        call_with::<4>(scratch, bufs, body, args, short)
+    } else {
+        call_with::<MAX_BUFS>(scratch, bufs, body, args, short)
+    }
+}
+
+/// The call itself, for at most `N` buffers; `scratch` holds initialized bytes left over from
+/// earlier calls (a call needing more than [`KEEP_SCRATCH`] bytes uses memory of its own).
+fn call_with<const N: usize>(
+    scratch: &mut Vec<u8>,
+    bufs: &[BufArg],
+    body: BridgedFn,
+    args: &[u64],
+    short: bool,
+) -> Result<u64, ExtError> {
+    let bufs = &bufs[..bufs.len().min(N)];
     // Per buffer: its token, the token its bytes are copied from (itself for an input), length.
-    let mut checked: [Option<Checked>; MAX_BUFS] = [None; MAX_BUFS];
-    let mut sources: [Option<Checked>; MAX_BUFS] = [None; MAX_BUFS];
-    let mut lens = [0usize; MAX_BUFS];
+    let mut checked: [Option<Checked>; N] = [None; N];
+    let mut sources: [Option<Checked>; N] = [None; N];
+    let mut lens = [0usize; N];
     // One table lock and one tag check per token for everything before the body.
     let batch = Batch::new();
     let mut total = ALIGN;
@@ -230,7 +246,7 @@ fn call_with(
         }
         scratch
     };
-    let mut views: [SafeBuffer<'_>; MAX_BUFS] =
+    let mut views: [SafeBuffer<'_>; N] =
         std::array::from_fn(|_| SafeBuffer::scratch(&mut [], CapPermissions::NONE, false));
     // `total` includes `ALIGN` bytes of slack for the first view's alignment.
     let start = scratch.as_ptr().align_offset(ALIGN).min(ALIGN);
