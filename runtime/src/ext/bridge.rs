@@ -127,15 +127,24 @@ fn call_bridged(
     args: &[u64],
     short: bool,
 ) -> Result<u64, ExtError> {
+    // The per-buffer arrays and views are filled and dropped on every call: sized for 4
+    // buffers where that suffices (every built-in declares at most 4).
+    let call = |scratch: &mut Vec<u8>| {
+        if bufs.len() <= 4 {
+            call_with::<4>(scratch, bufs, body, args, short)
+        } else {
+            call_with::<MAX_BUFS>(scratch, bufs, body, args, short)
+        }
+    };
     let mut fresh = Vec::new();
+    // Overwritten below: `try_with` either runs its closure or fails.
     let mut result = Err(ExtError::InvalidArgument("not run"));
     let ran = SCRATCH.try_with(|cell| {
         let mut scratch = cell.try_borrow_mut();
-        let scratch = scratch.as_deref_mut().unwrap_or(&mut fresh);
-        result = call_sized(scratch, bufs, body, args, short);
+        result = call(scratch.as_deref_mut().unwrap_or(&mut fresh));
     });
     if ran.is_err() {
-        result = call_sized(&mut fresh, bufs, body, args, short);
+        result = call(&mut fresh);
     }
     result
 }
@@ -186,22 +195,6 @@ fn check(
         .check(Token::from_raw(raw), need, len)
         .map(Some)
         .map_err(map_cap_error)
-}
-
-/// The call, with its per-buffer arrays sized for 4 buffers where that suffices (every built-in
-/// declares at most 4): the arrays and views are filled and dropped on each call.
-fn call_sized(
-    scratch: &mut Vec<u8>,
-    bufs: &[BufArg],
-    body: BridgedFn,
-    args: &[u64],
-    short: bool,
-) -> Result<u64, ExtError> {
-    if bufs.len() <= 4 {
-        call_with::<4>(scratch, bufs, body, args, short)
-    } else {
-        call_with::<MAX_BUFS>(scratch, bufs, body, args, short)
-    }
 }
 
 /// The call itself, for at most `N` buffers; `scratch` holds initialized bytes left over from
