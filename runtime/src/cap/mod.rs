@@ -63,7 +63,7 @@ use std::sync::Arc;
 
 use crate::errno::Errno;
 use region::Region;
-pub(crate) use table::Batch;
+pub(crate) use table::{Batch, Checked};
 
 /// Access rights of a capability (a bit set: `READ | WRITE | EXEC`).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]

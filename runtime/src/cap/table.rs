@@ -27,6 +27,9 @@ struct Inner {
 #[derive(Default)]
 struct Slot {
     generation: u64,
+    /// The tag of the live token of this slot (`Table::tag(index, generation)`, computed once
+    /// when the entry is inserted, so that validating a token is a comparison, not a SipHash).
+    tag: u64,
     entry: Option<Entry>,
 }
 
@@ -62,8 +65,8 @@ impl Table {
         siphash24(self.key.0, self.key.1, u64::from(index), generation) & TAG_MASK
     }
 
-    fn token(&self, index: u32, generation: u64) -> Token {
-        Token(((u64::from(index) + 1) << TAG_BITS) | self.tag(index, generation))
+    fn token(index: u32, tag: u64) -> Token {
+        Token(((u64::from(index) + 1) << TAG_BITS) | tag)
     }
 
     fn read(&self) -> RwLockReadGuard<'_, Inner> {
@@ -80,14 +83,14 @@ impl Table {
 impl Inner {
     /// The slot index a token names, if its tag is right for the slot's current generation and
     /// the slot is occupied.
-    fn resolve(&self, t: &Table, token: Token) -> Option<u32> {
+    fn resolve(&self, token: Token) -> Option<u32> {
         let index = (token.0 >> TAG_BITS).checked_sub(1)?;
         let index = u32::try_from(index).ok()?;
         let slot = self.slots.get(index as usize)?;
         slot.entry.as_ref()?;
         // Not constant-time: the comparison leaks at most whether a guess was right, which the
         // result already says.
-        (t.tag(index, slot.generation) == token.0 & TAG_MASK).then_some(index)
+        (slot.tag == token.0 & TAG_MASK).then_some(index)
     }
 
     fn insert(&mut self, t: &Table, entry: Entry) -> Result<(Token, u32, u64), Errno> {
@@ -101,8 +104,9 @@ impl Inner {
         };
         let slot = &mut self.slots[index as usize];
         slot.entry = Some(entry);
+        slot.tag = t.tag(index, slot.generation);
         self.live += 1;
-        Ok((t.token(index, slot.generation), index, slot.generation))
+        Ok((Table::token(index, slot.tag), index, slot.generation))
     }
 
     /// Frees `index` and everything derived from it; returns the regions of freed roots.
@@ -154,7 +158,7 @@ pub(super) fn derive(
 ) -> Result<Token, Errno> {
     let t = table();
     let mut inner = t.write();
-    let pi = inner.resolve(t, parent).ok_or(Errno::EFAULT)?;
+    let pi = inner.resolve(parent).ok_or(Errno::EFAULT)?;
     let pslot = &inner.slots[pi as usize];
     let pgen = pslot.generation;
     let p = pslot.entry.as_ref().ok_or(Errno::EFAULT)?;
@@ -183,7 +187,7 @@ pub(super) fn revoke(token: Token) -> Result<(), Errno> {
     let mut roots = Vec::new();
     {
         let mut inner = t.write();
-        let index = inner.resolve(t, token).ok_or(Errno::EFAULT)?;
+        let index = inner.resolve(token).ok_or(Errno::EFAULT)?;
         let parent = inner.slots[index as usize]
             .entry
             .as_ref()
@@ -206,7 +210,7 @@ pub(super) fn revoke(token: Token) -> Result<(), Errno> {
 pub(super) fn lookup(token: Token) -> Result<(Arc<Region>, usize, usize, CapPermissions), Errno> {
     let t = table();
     let inner = t.read();
-    let index = inner.resolve(t, token).ok_or(Errno::EFAULT)?;
+    let index = inner.resolve(token).ok_or(Errno::EFAULT)?;
     let e = inner.slots[index as usize]
         .entry
         .as_ref()
@@ -218,36 +222,29 @@ pub(super) fn live() -> usize {
     table().read().live
 }
 
+/// A token a [`Batch`] validated: its slot and that slot's generation. A later batch finds the
+/// entry again by comparing the generation (bumped whenever the slot is freed) instead of
+/// recomputing the token's tag.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Checked {
+    index: u32,
+    generation: u64,
+}
+
 /// Several accesses under one read lock of the table (the extension bridge validates and copies
 /// all of a call's buffers with one lock round trip instead of one per buffer).
 ///
 /// While a `Batch` is alive, creating, deriving or revoking tokens on the same thread deadlocks:
 /// keep it short and call nothing but its methods.
 pub(crate) struct Batch {
-    t: &'static Table,
     inner: RwLockReadGuard<'static, Inner>,
 }
 
 impl Batch {
     pub(crate) fn new() -> Batch {
-        let t = table();
-        Batch { t, inner: t.read() }
-    }
-
-    /// The entry of a valid token that has `need` and at least `len` bytes.
-    fn entry(&self, token: Token, need: CapPermissions, len: usize) -> Result<&Entry, Errno> {
-        let index = self.inner.resolve(self.t, token).ok_or(Errno::EFAULT)?;
-        let e = self.inner.slots[index as usize]
-            .entry
-            .as_ref()
-            .ok_or(Errno::EFAULT)?;
-        if !e.permissions.contains(need) {
-            return Err(Errno::EACCES);
+        Batch {
+            inner: table().read(),
         }
-        if len > e.length {
-            return Err(Errno::ERANGE);
-        }
-        Ok(e)
     }
 
     /// Checks a token: `EFAULT` if invalid, `EACCES` without `need`, `ERANGE` if shorter than
@@ -257,24 +254,58 @@ impl Batch {
         token: Token,
         need: CapPermissions,
         len: usize,
-    ) -> Result<(), Errno> {
-        self.entry(token, need, len).map(|_| ())
+    ) -> Result<Checked, Errno> {
+        let index = self.inner.resolve(token).ok_or(Errno::EFAULT)?;
+        let checked = Checked {
+            index,
+            generation: self.inner.slots[index as usize].generation,
+        };
+        self.entry(checked, need, len)?;
+        Ok(checked)
     }
 
-    /// The first `len` bytes of a readable token.
-    pub(crate) fn copy_out(&self, token: Token, len: usize) -> Result<Vec<u8>, Errno> {
-        let e = self.entry(token, CapPermissions::READ, len)?;
-        let mut v = vec![0; len];
+    /// The entry of a checked token if it is still in the table (`EFAULT` once revoked), has
+    /// `need` and at least `len` bytes.
+    fn entry(&self, checked: Checked, need: CapPermissions, len: usize) -> Result<&Entry, Errno> {
+        let slot = self
+            .inner
+            .slots
+            .get(checked.index as usize)
+            .filter(|s| s.generation == checked.generation)
+            .ok_or(Errno::EFAULT)?;
+        let e = slot.entry.as_ref().ok_or(Errno::EFAULT)?;
+        if !e.permissions.contains(need) {
+            return Err(Errno::EACCES);
+        }
+        if len > e.length {
+            return Err(Errno::ERANGE);
+        }
+        Ok(e)
+    }
+
+    /// Checks again, in this batch, a token an earlier batch checked.
+    pub(crate) fn recheck(
+        &self,
+        checked: Checked,
+        need: CapPermissions,
+        len: usize,
+    ) -> Result<(), Errno> {
+        self.entry(checked, need, len).map(|_| ())
+    }
+
+    /// Fills `dst` with the first `dst.len()` bytes of a readable token.
+    pub(crate) fn read(&self, checked: Checked, dst: &mut [u8]) -> Result<(), Errno> {
+        let e = self.entry(checked, CapPermissions::READ, dst.len())?;
         // The entry is in the table, so its region is not revoked: a root's revocation removes
         // the entry under the write lock before it marks the region and waits.
-        e.region.copy_out(e.offset, &mut v);
-        Ok(v)
+        e.region.copy_out(e.offset, dst);
+        Ok(())
     }
 
     /// Writes `data` at `offset` into a writable token.
-    pub(crate) fn copy_in(&self, token: Token, offset: usize, data: &[u8]) -> Result<(), Errno> {
+    pub(crate) fn write(&self, checked: Checked, offset: usize, data: &[u8]) -> Result<(), Errno> {
         let end = offset.checked_add(data.len()).ok_or(Errno::ERANGE)?;
-        let e = self.entry(token, CapPermissions::WRITE, end)?;
+        let e = self.entry(checked, CapPermissions::WRITE, end)?;
         e.region.copy_in(e.offset + offset, data);
         Ok(())
     }

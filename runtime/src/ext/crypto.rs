@@ -35,7 +35,7 @@ use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use super::bridge::{BufArg, BufLen, bridged};
+use super::bridge::{BufArg, BufLen, bridged, bridged_short};
 use super::{ExtCategory, ExtError, ExtId, ExtensionRegistry, SafeBuffer};
 
 /// One row of the built-in table.
@@ -47,6 +47,8 @@ struct Builtin {
     taint: bool,
     bufs: &'static [BufArg],
     body: super::bridge::BridgedFn,
+    /// A pure computation linear in its buffers (`bridged_short`).
+    short: bool,
 }
 
 use BufLen::{Arg, Fixed};
@@ -60,6 +62,7 @@ const BUILTINS: &[Builtin] = &[
         taint: true,
         bufs: &[BufArg::input(0, Arg(1)), BufArg::output(2, Fixed(32))],
         body: sha256,
+        short: true,
     },
     Builtin {
         id: 2,
@@ -73,6 +76,7 @@ const BUILTINS: &[Builtin] = &[
             BufArg::output(4, Fixed(32)),
         ],
         body: hmac_sha256,
+        short: true,
     },
     Builtin {
         id: 3,
@@ -83,11 +87,11 @@ const BUILTINS: &[Builtin] = &[
         bufs: &[
             BufArg::input(0, Fixed(32)),
             BufArg::input(1, Fixed(12)),
-            BufArg::input(2, Arg(3)),
-            BufArg::output(4, Arg(3)),
+            BufArg::output_from(4, Arg(3), 2),
             BufArg::output(5, Fixed(16)),
         ],
         body: aes256_gcm_encrypt,
+        short: true,
     },
     Builtin {
         id: 4,
@@ -98,11 +102,11 @@ const BUILTINS: &[Builtin] = &[
         bufs: &[
             BufArg::input(0, Fixed(32)),
             BufArg::input(1, Fixed(12)),
-            BufArg::input(2, Arg(3)),
             BufArg::input(4, Fixed(16)),
-            BufArg::output(5, Arg(3)),
+            BufArg::output_from(5, Arg(3), 2),
         ],
         body: aes256_gcm_decrypt,
+        short: true,
     },
     Builtin {
         id: 5,
@@ -112,6 +116,7 @@ const BUILTINS: &[Builtin] = &[
         taint: true,
         bufs: &[BufArg::input(0, Arg(2)), BufArg::input(1, Arg(2))],
         body: constant_time_eq,
+        short: true,
     },
     Builtin {
         id: 6,
@@ -121,6 +126,7 @@ const BUILTINS: &[Builtin] = &[
         taint: false,
         bufs: &[BufArg::output(0, Arg(1))],
         body: secure_random,
+        short: false,
     },
     Builtin {
         id: 7,
@@ -134,6 +140,7 @@ const BUILTINS: &[Builtin] = &[
             BufArg::output(5, Arg(6)),
         ],
         body: pbkdf2_sha256,
+        short: false,
     },
     Builtin {
         id: 8,
@@ -147,6 +154,7 @@ const BUILTINS: &[Builtin] = &[
             BufArg::output(3, Fixed(64)),
         ],
         body: ed25519_sign,
+        short: false,
     },
     Builtin {
         id: 9,
@@ -160,6 +168,7 @@ const BUILTINS: &[Builtin] = &[
             BufArg::input(3, Fixed(64)),
         ],
         body: ed25519_verify,
+        short: false,
     },
     Builtin {
         id: 10,
@@ -173,6 +182,7 @@ const BUILTINS: &[Builtin] = &[
             BufArg::output(2, Fixed(32)),
         ],
         body: x25519_derive,
+        short: false,
     },
 ];
 
@@ -187,7 +197,11 @@ pub(super) fn register_all(registry: &mut ExtensionRegistry) {
                 b.arg_count,
                 b.taint,
                 ExtCategory::Crypto,
-                bridged(b.bufs, b.body),
+                if b.short {
+                    bridged_short(b.bufs, b.body)
+                } else {
+                    bridged(b.bufs, b.body)
+                },
             )
             .expect("built-in IDs and names are distinct");
     }
@@ -227,13 +241,12 @@ fn aes256_gcm_encrypt(b: &mut [SafeBuffer], _: &[u64]) -> Result<u64, ExtError> 
     let cipher = Aes256Gcm::new_from_slice(b[0].as_slice()?)
         .map_err(|_| ExtError::InvalidArgument("key"))?;
     let nonce = *Nonce::from_slice(b[1].as_slice()?);
-    let (plain, rest) = b[2..].split_first_mut().ok_or(ExtError::OutOfBounds)?;
-    let out = rest[0].slice_mut(0, plain.len())?;
-    out.copy_from_slice(plain.as_slice()?);
+    // The output starts as a copy of the plaintext (`BufArg::output_from`): encrypted in place.
+    let len = b[2].len();
     let tag = cipher
-        .encrypt_in_place_detached(&nonce, &[], out)
+        .encrypt_in_place_detached(&nonce, &[], b[2].slice_mut(0, len)?)
         .map_err(|_| ExtError::InvalidArgument("plaintext too long"))?;
-    rest[1].write(0, &tag)?;
+    b[3].write(0, &tag)?;
     Ok(0)
 }
 
@@ -241,14 +254,14 @@ fn aes256_gcm_decrypt(b: &mut [SafeBuffer], _: &[u64]) -> Result<u64, ExtError> 
     let cipher = Aes256Gcm::new_from_slice(b[0].as_slice()?)
         .map_err(|_| ExtError::InvalidArgument("key"))?;
     let nonce = *Nonce::from_slice(b[1].as_slice()?);
-    let tag = *Tag::from_slice(b[3].as_slice()?);
-    let mut work = b[2].as_slice()?.to_vec();
-    // Decrypt into a scratch copy: the output buffer is touched only after the tag verified
-    // (and the bridge commits it only because this returns Ok).
+    let tag = *Tag::from_slice(b[2].as_slice()?);
+    // The output starts as a copy of the ciphertext and is decrypted in place, in its private
+    // copy: the bridge commits it only because this returns Ok, so a forged tag writes nothing
+    // to the caller's memory.
+    let len = b[3].len();
     cipher
-        .decrypt_in_place_detached(&nonce, &[], &mut work, &tag)
+        .decrypt_in_place_detached(&nonce, &[], b[3].slice_mut(0, len)?, &tag)
         .map_err(|_| ExtError::CryptoFailure)?;
-    b[4].write(0, &work)?;
     Ok(0)
 }
 
@@ -269,10 +282,10 @@ fn pbkdf2_sha256(b: &mut [SafeBuffer], args: &[u64]) -> Result<u64, ExtError> {
         .ok()
         .filter(|&r| r > 0)
         .ok_or(ExtError::InvalidArgument("iterations"))?;
-    let len = b[2].len();
-    let mut out = vec![0; len];
-    pbkdf2::pbkdf2_hmac::<Sha256>(b[0].as_slice()?, b[1].as_slice()?, rounds, &mut out);
-    b[2].write(0, &out)?;
+    let (inputs, out) = b.split_at_mut(2);
+    let len = out[0].len();
+    let out = out[0].slice_mut(0, len)?;
+    pbkdf2::pbkdf2_hmac::<Sha256>(inputs[0].as_slice()?, inputs[1].as_slice()?, rounds, out);
     Ok(0)
 }
 

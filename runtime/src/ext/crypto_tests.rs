@@ -163,3 +163,43 @@ fn sign_verify_eq_random_pbkdf2_x25519() {
     );
     assert_eq!(bytes(shared), vec![0xAA; 32]);
 }
+
+#[test]
+fn aes_gcm_in_place_matches_separate_buffers() {
+    let r = ExtensionRegistry::with_builtins();
+    let (key, nonce) = (input(&[7; 32]), input(&[9; 12]));
+    let msg: Vec<u8> = (0..100u8).collect();
+    let (ct, tag) = (output(msg.len()), output(16));
+    let n = msg.len() as u64;
+    let args = [key, nonce, input(&msg), n, ct, tag];
+    assert_eq!(r.call(3u32, &args, &mut []), Ok(0));
+    // Plaintext and ciphertext in one buffer: encrypted in place.
+    let (buf, tag2) = (output(msg.len()), output(16));
+    Capability::from_raw(buf).unwrap().write(0, &msg).unwrap();
+    assert_eq!(
+        r.call(3u32, &[key, nonce, buf, n, buf, tag2], &mut []),
+        Ok(0)
+    );
+    assert_eq!(bytes(buf), bytes(ct));
+    assert_eq!(bytes(tag2), bytes(tag));
+    // And back, in place.
+    assert_eq!(
+        r.call(4u32, &[key, nonce, buf, n, tag2, buf], &mut []),
+        Ok(0)
+    );
+    assert_eq!(bytes(buf), msg);
+}
+
+#[test]
+fn calls_larger_than_the_kept_scratch_memory() {
+    let r = ExtensionRegistry::with_builtins();
+    for len in [4096, 4097, 100 * 1024] {
+        let data: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
+        let out = output(32);
+        assert_eq!(
+            r.call(1u32, &[input(&data), len as u64, out], &mut []),
+            Ok(0)
+        );
+        assert_eq!(bytes(out), Sha256::digest(&data).as_slice(), "{len}");
+    }
+}

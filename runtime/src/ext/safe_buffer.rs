@@ -1,5 +1,7 @@
 //! [`SafeBuffer`]: the only view of memory an extension gets.
 
+use std::fmt;
+
 use crate::cap::CapPermissions;
 
 use super::ExtError;
@@ -13,6 +15,12 @@ use super::ExtError;
 /// threads (no Rust reference ever points into shared memory), and it makes "a failed decrypt
 /// writes nothing" hold by construction: on `Err` nothing is committed.
 ///
+/// The copy is either owned ([`SafeBuffer::new`]) or borrowed for the lifetime `'a` from the
+/// bridge's per-thread scratch memory, which is reused from call to call without being cleared.
+/// Bytes of a write-only buffer that this buffer has not written yet are therefore never handed
+/// out: [`SafeBuffer::write`] and [`SafeBuffer::slice_mut`] zero any such bytes they expose or
+/// skip over first, so every byte an extension can see or commit is its own or zero.
+///
 /// ```
 /// use neurlang::runtime::{CapPermissions, ExtError, SafeBuffer};
 /// let mut b = SafeBuffer::new(vec![1, 2, 3, 4], CapPermissions::READ | CapPermissions::WRITE);
@@ -23,32 +31,79 @@ use super::ExtError;
 /// assert_eq!(b.read(3, 2), Err(ExtError::OutOfBounds));
 /// # Ok::<(), ExtError>(())
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SafeBuffer {
-    data: Vec<u8>,
+pub struct SafeBuffer<'a> {
+    data: Bytes<'a>,
     permissions: CapPermissions,
+    /// `data[..defined]` holds bytes of this buffer (copied in, written, or zeroed); the rest may
+    /// be left over in the scratch memory from an earlier call and is never exposed. A readable
+    /// buffer is always defined in full (see `scratch`).
+    defined: usize,
     /// The smallest range covering every write, to commit back.
     dirty: Option<(usize, usize)>,
 }
 
-impl SafeBuffer {
+enum Bytes<'a> {
+    Owned(Vec<u8>),
+    Borrowed(&'a mut [u8]),
+}
+
+impl Bytes<'_> {
+    #[inline]
+    fn get(&self) -> &[u8] {
+        match self {
+            Bytes::Owned(v) => v,
+            Bytes::Borrowed(s) => s,
+        }
+    }
+
+    #[inline]
+    fn get_mut(&mut self) -> &mut [u8] {
+        match self {
+            Bytes::Owned(v) => v,
+            Bytes::Borrowed(s) => s,
+        }
+    }
+}
+
+impl SafeBuffer<'static> {
     /// A buffer holding `data` with `permissions`.
-    pub fn new(data: Vec<u8>, permissions: CapPermissions) -> SafeBuffer {
+    pub fn new(data: Vec<u8>, permissions: CapPermissions) -> SafeBuffer<'static> {
         SafeBuffer {
-            data,
+            defined: data.len(),
+            data: Bytes::Owned(data),
+            permissions,
+            dirty: None,
+        }
+    }
+}
+
+impl<'a> SafeBuffer<'a> {
+    /// A view of scratch memory; `filled` says whether the caller copied the argument's bytes
+    /// into it (a readable view must be filled). The bytes of a view that is not filled are
+    /// treated as undefined until written.
+    pub(crate) fn scratch(
+        data: &'a mut [u8],
+        permissions: CapPermissions,
+        filled: bool,
+    ) -> SafeBuffer<'a> {
+        debug_assert!(filled || !permissions.contains(CapPermissions::READ));
+        SafeBuffer {
+            defined: if filled { data.len() } else { 0 },
+            data: Bytes::Borrowed(data),
             permissions,
             dirty: None,
         }
     }
 
     /// The length in bytes.
+    #[inline]
     pub fn len(&self) -> usize {
-        self.data.len()
+        self.data.get().len()
     }
 
     /// Whether the buffer is empty.
     pub fn is_empty(&self) -> bool {
-        self.data.is_empty()
+        self.len() == 0
     }
 
     /// The permissions.
@@ -56,12 +111,13 @@ impl SafeBuffer {
         self.permissions
     }
 
+    #[inline]
     fn check(&self, offset: usize, len: usize, need: CapPermissions) -> Result<usize, ExtError> {
         if !self.permissions.contains(need) {
             return Err(ExtError::PermissionDenied);
         }
         match offset.checked_add(len) {
-            Some(end) if end <= self.data.len() => Ok(end),
+            Some(end) if end <= self.len() => Ok(end),
             _ => Err(ExtError::OutOfBounds),
         }
     }
@@ -70,9 +126,11 @@ impl SafeBuffer {
     ///
     /// # Errors
     /// [`ExtError::PermissionDenied`] without `READ`, [`ExtError::OutOfBounds`] past the end.
+    #[inline]
     pub fn read(&self, offset: usize, len: usize) -> Result<&[u8], ExtError> {
         let end = self.check(offset, len, CapPermissions::READ)?;
-        Ok(&self.data[offset..end])
+        // A readable buffer is defined in full (see `scratch`), so no stale byte is read here.
+        Ok(&self.data.get()[offset..end])
     }
 
     /// The whole buffer (needs `READ`).
@@ -80,7 +138,7 @@ impl SafeBuffer {
     /// # Errors
     /// [`ExtError::PermissionDenied`] without `READ`.
     pub fn as_slice(&self) -> Result<&[u8], ExtError> {
-        self.read(0, self.data.len())
+        self.read(0, self.len())
     }
 
     /// Writes `data` at `offset`.
@@ -88,39 +146,105 @@ impl SafeBuffer {
     /// # Errors
     /// [`ExtError::PermissionDenied`] without `WRITE`, [`ExtError::OutOfBounds`] past the end;
     /// nothing is written then.
+    #[inline]
     pub fn write(&mut self, offset: usize, data: &[u8]) -> Result<(), ExtError> {
-        self.slice_mut(offset, data.len())?.copy_from_slice(data);
+        let end = self.check(offset, data.len(), CapPermissions::WRITE)?;
+        // Only the gap before `offset` needs zeroing: the range itself is overwritten whole.
+        self.define(offset, end)[offset..end].copy_from_slice(data);
+        self.mark(offset, end);
         Ok(())
     }
 
-    /// `len` writable bytes at `offset` (for in-place algorithms). The range counts as written.
+    /// `len` writable bytes at `offset` (for in-place algorithms). The range counts as written;
+    /// bytes of it this buffer had not written before read as zero.
     ///
     /// # Errors
     /// As [`SafeBuffer::write`].
+    #[inline]
     pub fn slice_mut(&mut self, offset: usize, len: usize) -> Result<&mut [u8], ExtError> {
         let end = self.check(offset, len, CapPermissions::WRITE)?;
-        if len > 0 {
+        self.mark(offset, end);
+        Ok(&mut self.define(end, end)[offset..end])
+    }
+
+    /// Zeroes the undefined bytes before `zero_to`, marks `..end` defined (the caller overwrites
+    /// `zero_to..end` before anything can read it) and returns the bytes.
+    #[inline]
+    fn define(&mut self, zero_to: usize, end: usize) -> &mut [u8] {
+        let bytes = self.data.get_mut();
+        if end > self.defined {
+            if zero_to > self.defined {
+                bytes[self.defined..zero_to].fill(0);
+            }
+            self.defined = end;
+        }
+        bytes
+    }
+
+    #[inline]
+    fn mark(&mut self, offset: usize, end: usize) {
+        if offset < end {
             self.dirty = Some(match self.dirty {
                 Some((lo, hi)) => (lo.min(offset), hi.max(end)),
                 None => (offset, end),
             });
         }
-        Ok(&mut self.data[offset..end])
     }
 
     /// A copy with permissions `self ∩ permissions` (restricting can only shrink).
     #[must_use]
-    pub fn restrict(&self, permissions: CapPermissions) -> SafeBuffer {
-        SafeBuffer {
-            data: self.data.clone(),
-            permissions: self.permissions.intersection(permissions),
-            dirty: None,
-        }
+    pub fn restrict(&self, permissions: CapPermissions) -> SafeBuffer<'static> {
+        let mut copy = self.defined_copy();
+        copy.permissions = self.permissions.intersection(permissions);
+        copy
+    }
+
+    /// An owned copy (bytes never written read as zero), nothing written yet.
+    fn defined_copy(&self) -> SafeBuffer<'static> {
+        let mut data = vec![0; self.len()];
+        data[..self.defined].copy_from_slice(self.defined_bytes());
+        SafeBuffer::new(data, self.permissions)
+    }
+
+    fn defined_bytes(&self) -> &[u8] {
+        &self.data.get()[..self.defined]
     }
 
     /// The written range and its bytes, if anything was written.
     pub fn written(&self) -> Option<(usize, &[u8])> {
-        self.dirty.map(|(lo, hi)| (lo, &self.data[lo..hi]))
+        // Every written range is defined, and so is every gap between two of them.
+        self.dirty.map(|(lo, hi)| (lo, &self.data.get()[lo..hi]))
+    }
+}
+
+impl Clone for SafeBuffer<'_> {
+    /// An owned copy with the same permissions and written range.
+    fn clone(&self) -> Self {
+        let mut copy = self.defined_copy();
+        copy.dirty = self.dirty;
+        copy
+    }
+}
+
+impl PartialEq for SafeBuffer<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.permissions == other.permissions
+            && self.dirty == other.dirty
+            && self.len() == other.len()
+            && self.defined_bytes() == other.defined_bytes()
+    }
+}
+
+impl Eq for SafeBuffer<'_> {}
+
+impl fmt::Debug for SafeBuffer<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SafeBuffer")
+            .field("len", &self.len())
+            .field("permissions", &self.permissions)
+            .field("defined", &self.defined_bytes())
+            .field("dirty", &self.dirty)
+            .finish()
     }
 }
 

@@ -1,0 +1,125 @@
+//! The bridge's scratch memory and commit rules.
+
+use super::*;
+use crate::cap::Capability;
+
+fn token(bytes: Vec<u8>, permissions: CapPermissions) -> Token {
+    Token::new_owned(bytes.into_boxed_slice(), permissions).unwrap()
+}
+
+fn contents(t: Token) -> Vec<u8> {
+    let cap = Capability::from_token(t).unwrap();
+    cap.to_vec(0, cap.length()).unwrap()
+}
+
+const COPY: &[BufArg] = &[
+    BufArg::input(0, BufLen::Arg(1)),
+    BufArg::output(2, BufLen::Arg(1)),
+];
+
+fn copy(b: &mut [SafeBuffer<'_>], _: &[u64]) -> Result<u64, ExtError> {
+    let (input, output) = b.split_at_mut(1);
+    output[0].write(0, input[0].as_slice()?)?;
+    Ok(0)
+}
+
+const PEEK: &[BufArg] = &[BufArg::output(0, BufLen::Fixed(256))];
+
+/// Exposes the first 64 bytes of its output, writes 4 bytes at 100 and returns how many of the
+/// exposed bytes were not zero.
+fn peek(b: &mut [SafeBuffer<'_>], _: &[u64]) -> Result<u64, ExtError> {
+    let seen = b[0].slice_mut(0, 64)?.iter().filter(|&&x| x != 0).count();
+    b[0].write(100, &[1, 2, 3, 4])?;
+    Ok(seen as u64)
+}
+
+#[test]
+fn bytes_of_an_earlier_call_are_never_seen_or_committed() {
+    let rw = CapPermissions::READ | CapPermissions::WRITE;
+    // Leave 256 secret bytes in this thread's scratch memory, input and output.
+    let secret = token(vec![0x5e; 256], CapPermissions::READ);
+    let out = token(vec![0; 256], rw);
+    let copy = bridged(COPY, copy);
+    assert_eq!(copy(&[secret.get(), 256, out.get()], &mut []), Ok(0));
+    assert_eq!(contents(out), vec![0x5e; 256]);
+
+    let target = token(vec![0xAA; 256], rw);
+    let peek = bridged(PEEK, peek);
+    assert_eq!(peek(&[target.get()], &mut []), Ok(0));
+    let got = contents(target);
+    // 0..64 exposed (zero), 64..100 skipped over (zero), 100..104 written, the rest untouched.
+    assert_eq!(got[..100], [0; 100]);
+    assert_eq!(got[100..104], [1, 2, 3, 4]);
+    assert_eq!(got[104..], [0xAA; 152]);
+}
+
+const REVOKE: &[BufArg] = &[BufArg::output(0, BufLen::Fixed(8))];
+
+/// Writes its output, then revokes the output's token (argument 0) before returning `Ok`.
+fn write_then_revoke(b: &mut [SafeBuffer<'_>], args: &[u64]) -> Result<u64, ExtError> {
+    b[0].write(0, &[7; 8])?;
+    Token::from_raw(args[0])
+        .revoke()
+        .map_err(|_| ExtError::InvalidArgument("revoke"))?;
+    Ok(0)
+}
+
+#[test]
+fn a_token_revoked_while_the_body_runs_gets_nothing() {
+    let rw = CapPermissions::READ | CapPermissions::WRITE;
+    let root = token(vec![0xAA; 16], rw);
+    let part = root.slice(4, 8).unwrap();
+    let f = bridged(REVOKE, write_then_revoke);
+    assert_eq!(f(&[part.get()], &mut []), Err(ExtError::InvalidCapability));
+    assert_eq!(contents(root), vec![0xAA; 16]);
+}
+
+const NEST: &[BufArg] = &[
+    BufArg::input(0, BufLen::Fixed(4)),
+    BufArg::output(1, BufLen::Fixed(4)),
+];
+
+/// Runs `copy` on arguments 2..5 (the same thread, so the scratch memory is in use), then
+/// copies its own input to its output.
+fn nested(b: &mut [SafeBuffer<'_>], args: &[u64]) -> Result<u64, ExtError> {
+    call_bridged(COPY, copy, &args[2..5], false)?;
+    let input = b[0].as_slice()?.to_vec();
+    b[1].write(0, &input)?;
+    Ok(0)
+}
+
+#[test]
+fn a_nested_call_has_its_own_scratch_memory() {
+    let rw = CapPermissions::READ | CapPermissions::WRITE;
+    let (a, a_out) = (
+        token(vec![1; 4], CapPermissions::READ),
+        token(vec![0; 4], rw),
+    );
+    let (b, b_out) = (
+        token(vec![2; 64], CapPermissions::READ),
+        token(vec![0; 64], rw),
+    );
+    let f = bridged(NEST, nested);
+    let args = [a.get(), a_out.get(), b.get(), 64, b_out.get()];
+    assert_eq!(f(&args, &mut []), Ok(0));
+    assert_eq!(contents(a_out), vec![1; 4]);
+    assert_eq!(contents(b_out), vec![2; 64]);
+}
+
+#[test]
+fn a_restricted_or_cloned_view_is_zero_where_nothing_was_written() {
+    let mut scratch = [0x5e_u8; 8];
+    let mut view = SafeBuffer::scratch(&mut scratch, CapPermissions::WRITE, false);
+    view.write(2, &[9]).unwrap();
+    let mut copy = view.clone();
+    assert_eq!(copy.written(), Some((2, &[9][..])));
+    assert_eq!(copy.slice_mut(0, 8).unwrap(), [0, 0, 9, 0, 0, 0, 0, 0]);
+    let mut restricted = view.restrict(CapPermissions::ALL);
+    assert_eq!(restricted.read(0, 8), Err(ExtError::PermissionDenied));
+    assert_eq!(restricted.written(), None);
+    assert_eq!(
+        restricted.slice_mut(0, 8).unwrap(),
+        [0, 0, 9, 0, 0, 0, 0, 0]
+    );
+    assert!(!format!("{view:?}").contains("94"), "{view:?}");
+}
