@@ -4,17 +4,17 @@
 //! - `acquire_release` vs `bare_arrayqueue_pop_push` (the free list alone): target within 2x;
 //! - `acquire_write16_call_release` vs `traditional_jit` (mmap RW, write, mprotect RX, call,
 //!   munmap; Unix): target at least 100x faster;
-//! - `acquire_release_2_threads`: the same as the first, with a second thread hammering the pool.
+//! - `acquire_release_2_threads`: the same as the first, with a second thread hammering the pool;
+//! - `floor_rwx_write16_call_poison` (x86_64 Unix): the write, call and poison without the pool,
+//!   on 64 RWX slots taken in turn: the floor any JIT pays here for running bytes just written.
 //!
 //! `cargo bench -p neurlang-benches --bench pool -- --warm-up-time 1 --measurement-time 3`
 //!
-//! On a quiet machine (figures and command in the README): acquire+release 28.4 ns against the
-//! bare queue's 12.5 ns (2.29x, target 2x), of which 5.3 ns is the high-water statistic
-//! (`free.len()` on every acquire: 23.1 ns without it); acquire+write+call+release 329 ns
-//! against the traditional path's 5.01 µs (15.2x, target 100x): almost all of the 329 ns is the
-//! processor's self-modifying-code handling when a slot that just ran is poisoned and rewritten
-//! (the RWX backend, one address and no second view, costs the same), while the call alone is
-//! about 1 ns.
+//! On a quiet machine (figures and command in the README): acquire+release 17.8 ns against the
+//! bare queue's 12.5 ns (1.43x, target 2x); acquire+write+call+release 368 ns against the
+//! traditional path's 5.42 µs (14.7x, target 100x) and the floor's 223 ns: the processor's
+//! self-modifying-code handling when freshly written bytes run dominates every path (acquire,
+//! write and release without the call cost 24 ns).
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use crossbeam_queue::ArrayQueue;
