@@ -23,7 +23,7 @@
 //!
 //! ## Errors
 //!
-//! A freed, forged or wrong-type handle is [`ExtError::InvalidHandle`]; a bad capability token
+//! A freed, forged or wrong-type handle is [`ExtError::InvalidHandle`](super::ExtError::InvalidHandle); a bad capability token
 //! for `string_from_bytes` is `InvalidCapability` / `PermissionDenied` / `OutOfBounds`; every
 //! other failure is `InvalidArgument` with a fixed message (see [`StdlibError`]). The spec's
 //! in-band results (0 for missing, `u64::MAX` = -1 for not found) are results, not errors.
@@ -44,7 +44,7 @@ pub use handle::{Handle, HandleTable, Tag};
 pub use ops::{OPS, Op};
 pub use tree::{Json, code as json_type};
 
-use super::{ExtCategory, ExtError, ExtId, ExtensionRegistry};
+use super::{ExtCategory, ExtId, ExtensionRegistry};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -62,9 +62,7 @@ pub fn register_all(registry: &mut ExtensionRegistry) {
 /// # Panics
 /// As [`register_all`].
 pub fn register_into(registry: &mut ExtensionRegistry, lib: Arc<Stdlib>) {
-    for op in OPS {
-        let lib = Arc::clone(&lib);
-        let call = op.call;
+    for (op, bind) in OPS.iter().zip(ops::BINDERS) {
         registry
             .register_with_id(
                 ExtId(op.id),
@@ -73,7 +71,7 @@ pub fn register_into(registry: &mut ExtensionRegistry, lib: Arc<Stdlib>) {
                 op.argc,
                 true,
                 category(op.id),
-                Arc::new(move |args, _outputs| call(&lib, args).map_err(ExtError::from)),
+                bind(&lib),
             )
             .unwrap_or_else(|e| panic!("registering stdlib extension {}: {e}", op.name));
     }

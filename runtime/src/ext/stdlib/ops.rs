@@ -4,6 +4,8 @@
 //! `u64`; operations that return a handle return its raw value.
 
 use super::{Handle, Stdlib, StdlibError};
+use crate::ext::{ExtError, ExtFn};
+use std::sync::Arc;
 
 /// An entry point: the stdlib state and the call's arguments (exactly `argc` of them).
 pub type OpFn = fn(&Stdlib, &[u64]) -> Result<u64, StdlibError>;
@@ -29,6 +31,18 @@ fn h(raw: u64) -> Handle {
 
 macro_rules! ops {
     ($( $id:literal $name:ident $argc:literal $desc:literal => |$lib:ident, $a:ident| $body:expr ;)*) => {
+        /// The entry points, one function each, so that a registered closure calls (and
+        /// inlines) its operation directly instead of through [`Op::call`].
+        mod entry {
+            #[allow(unused_imports)]
+            use super::*;
+            $(
+                #[allow(unused_variables)]
+                #[inline]
+                pub(super) fn $name($lib: &Stdlib, $a: &[u64]) -> Result<u64, StdlibError> { $body }
+            )*
+        }
+
         /// Every stdlib extension, by ID.
         pub static OPS: &[Op] = &[$(
             Op {
@@ -36,14 +50,22 @@ macro_rules! ops {
                 name: stringify!($name),
                 description: $desc,
                 argc: $argc,
-                call: {
-                    #[allow(unused_variables)]
-                    fn $name($lib: &Stdlib, $a: &[u64]) -> Result<u64, StdlibError> { $body }
-                    $name
-                },
+                call: entry::$name,
             },
         )*];
+
+        /// For each entry of [`OPS`], in order: its registry closure over a `Stdlib`.
+        pub(super) static BINDERS: &[fn(&Arc<Stdlib>) -> ExtFn] = &[$(|lib| bind(lib, entry::$name),)*];
     };
+}
+
+/// The registry closure calling `f` on `lib`: `f` is a function item, so the call is direct.
+fn bind<F>(lib: &Arc<Stdlib>, f: F) -> ExtFn
+where
+    F: Fn(&Stdlib, &[u64]) -> Result<u64, StdlibError> + Send + Sync + 'static,
+{
+    let lib = Arc::clone(lib);
+    Arc::new(move |args, _outputs| f(&lib, args).map_err(ExtError::from))
 }
 
 ops! {
