@@ -229,6 +229,7 @@ impl<T> HandleTable<T> {
     }
 
     /// Stores `value` and returns its new handle.
+    #[inline(always)]
     pub fn insert(&self, value: T) -> Result<Handle, StdlibError> {
         let index = match spare::take(self.kind(), &self.orphans)
             .or_else(|| self.pop_free())
@@ -283,6 +284,7 @@ impl<T> HandleTable<T> {
     }
 
     /// Frees `h`, returning its value (dropped by the caller, outside any lock).
+    #[inline(always)]
     pub fn remove(&self, h: Handle) -> Result<T, StdlibError> {
         let generation = h.generation();
         // A retired slot keeps its last generation and stays vacant: never handed out again.

@@ -33,6 +33,7 @@ impl Orphans {
     }
 
     /// Takes back an orphaned slot, if any (one relaxed load when there is none).
+    #[inline]
     pub(super) fn take(&self) -> Option<u32> {
         if !self.any.load(Ordering::Relaxed) {
             return None;
@@ -84,6 +85,7 @@ thread_local! {
 }
 
 /// Takes this thread's spare slot of `home`'s table, if it holds one; the caller then owns it.
+#[inline]
 pub(super) fn take(kind: usize, home: &Arc<Orphans>) -> Option<u32> {
     SPARES
         .try_with(|s| {
@@ -101,6 +103,7 @@ pub(super) fn take(kind: usize, home: &Arc<Orphans>) -> Option<u32> {
 /// Keeps the vacant slot `index` of `home`'s table, which the caller owns, as this thread's
 /// spare. `false` (the caller keeps the slot) if the thread already holds a spare of another
 /// live table of this kind.
+#[inline]
 pub(super) fn put(kind: usize, home: &Arc<Orphans>, index: u32) -> bool {
     SPARES
         .try_with(|s| {
