@@ -111,20 +111,32 @@ pub(super) fn put(kind: usize, home: &Arc<Orphans>, index: u32) -> bool {
                 return false;
             };
             let spare = &mut s.0[kind];
-            match &spare.home {
-                Some(h) if Arc::ptr_eq(h, home) => {
-                    if spare.index.is_some() {
-                        return false;
-                    }
-                }
-                // The spare of a table that no longer exists is dropped with it.
-                Some(h) if spare.index.is_some() && !h.dropped.load(Ordering::Relaxed) => {
-                    return false;
-                }
-                _ => spare.home = Some(Arc::clone(home)),
+            // The usual case, kept small enough to inline: the spare of this table was taken.
+            if spare.index.is_none() && spare.home.as_ref().is_some_and(|h| Arc::ptr_eq(h, home)) {
+                spare.index = Some(index);
+                return true;
             }
-            spare.index = Some(index);
-            true
+            put_elsewhere(spare, home, index)
         })
         .unwrap_or(false)
+}
+
+/// [`put`] when the spare is held, or belongs to another table (or to none yet).
+#[cold]
+#[inline(never)]
+fn put_elsewhere(spare: &mut Spare, home: &Arc<Orphans>, index: u32) -> bool {
+    match &spare.home {
+        Some(h) if Arc::ptr_eq(h, home) => {
+            if spare.index.is_some() {
+                return false;
+            }
+        }
+        // The spare of a table that no longer exists is dropped with it.
+        Some(h) if spare.index.is_some() && !h.dropped.load(Ordering::Relaxed) => {
+            return false;
+        }
+        _ => spare.home = Some(Arc::clone(home)),
+    }
+    spare.index = Some(index);
+    true
 }
