@@ -119,8 +119,9 @@ impl<T> Slot<T> {
         debug_assert!(state & VACANT != 0, "filling an occupied slot");
         // SAFETY: the slot is vacant and owned by the caller (this function's contract), so no
         // lock can be taken on it and nobody else reads or writes the value until the release
-        // store below publishes it.
-        unsafe { *self.value.get() = Some(value) };
+        // store below publishes it. A vacant slot holds `None` (new slots start so, `vacate` takes
+        // the value), so writing without dropping the old value leaks nothing.
+        unsafe { self.value.get().write(Some(value)) };
         let generation = (state >> GEN_SHIFT) as u32;
         self.state.store(occupied(generation), Ordering::Release);
         generation
