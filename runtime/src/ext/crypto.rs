@@ -237,9 +237,19 @@ fn hmac_sha256(b: &mut [SafeBuffer], _: &[u64]) -> Result<u64, ExtError> {
     Ok(0)
 }
 
+/// The expanded key of a 32-byte key buffer. `new` on a fixed-size key builds the cipher in
+/// place; `new_from_slice` returns it in a `Result` and so moves all of it (over 1 KiB) once more.
+#[inline(always)]
+fn aes_key(buf: &SafeBuffer) -> Result<Aes256Gcm, ExtError> {
+    let key: &[u8; 32] = buf
+        .read(0, 32)?
+        .try_into()
+        .map_err(|_| ExtError::OutOfBounds)?;
+    Ok(Aes256Gcm::new(key.into()))
+}
+
 fn aes256_gcm_encrypt(b: &mut [SafeBuffer], _: &[u64]) -> Result<u64, ExtError> {
-    let cipher = Aes256Gcm::new_from_slice(b[0].as_slice()?)
-        .map_err(|_| ExtError::InvalidArgument("key"))?;
+    let cipher = aes_key(&b[0])?;
     let nonce = *Nonce::from_slice(b[1].as_slice()?);
     // The output starts as a copy of the plaintext (`BufArg::output_from`): encrypted in place.
     let len = b[2].len();
@@ -251,8 +261,7 @@ fn aes256_gcm_encrypt(b: &mut [SafeBuffer], _: &[u64]) -> Result<u64, ExtError> 
 }
 
 fn aes256_gcm_decrypt(b: &mut [SafeBuffer], _: &[u64]) -> Result<u64, ExtError> {
-    let cipher = Aes256Gcm::new_from_slice(b[0].as_slice()?)
-        .map_err(|_| ExtError::InvalidArgument("key"))?;
+    let cipher = aes_key(&b[0])?;
     let nonce = *Nonce::from_slice(b[1].as_slice()?);
     let tag = *Tag::from_slice(b[2].as_slice()?);
     // The output starts as a copy of the ciphertext and is decrypted in place, in its private
