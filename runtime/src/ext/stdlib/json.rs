@@ -32,11 +32,12 @@ impl Stdlib {
         // Inserted while the string is still locked, so the parsed value goes straight into its
         // slot rather than through a nest of `Result`s on the stack (whose partial stores the
         // processor could not forward to the slot's wider loads: ~10 ns a call).
-        self.strings.with(s, |s| match serde_json::from_str::<Value>(s) {
-            // The parser nests at most 127 arrays/objects: no need to measure the value.
-            Ok(v) => self.jsons.insert(Json::at_most(v, RECURSIVE_DROP_DEPTH)),
-            Err(_) => Err(StdlibError::InvalidJson),
-        })?
+        self.strings
+            .with(s, |s| match serde_json::from_str::<Value>(s) {
+                // The parser nests at most 127 arrays/objects: no need to measure the value.
+                Ok(v) => self.jsons.insert(Json::at_most(v, RECURSIVE_DROP_DEPTH)),
+                Err(_) => Err(StdlibError::InvalidJson),
+            })?
     }
 
     /// Wraps a value (of any depth) in a new handle.
