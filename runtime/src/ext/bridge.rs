@@ -127,11 +127,13 @@ fn call_bridged(
     args: &[u64],
     short: bool,
 ) -> Result<u64, ExtError> {
-    // The per-buffer arrays and views are filled and dropped on every call: sized for 4
-    // buffers where that suffices (every built-in declares at most 4).
+    // The per-buffer arrays and views are filled and dropped on every call: sized for the
+    // built-ins (at most 4 buffers, 5 for `aes256_gcm_encrypt`) where that suffices.
     let call = |scratch: &mut Vec<u8>| {
         if bufs.len() <= 4 {
             call_with::<4>(scratch, bufs, body, args, short)
+        } else if bufs.len() <= 5 {
+            call_with::<5>(scratch, bufs, body, args, short)
         } else {
             call_with::<MAX_BUFS>(scratch, bufs, body, args, short)
         }

@@ -36,6 +36,8 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use super::bridge::{BufArg, BufLen, bridged, bridged_short};
+use super::gcm;
+pub use super::gcm::{SealError, seal as aes256_gcm_seal};
 use super::{ExtCategory, ExtError, ExtId, ExtensionRegistry, SafeBuffer};
 
 /// One row of the built-in table.
@@ -87,7 +89,8 @@ const BUILTINS: &[Builtin] = &[
         bufs: &[
             BufArg::input(0, Fixed(32)),
             BufArg::input(1, Fixed(12)),
-            BufArg::output_from(4, Arg(3), 2),
+            BufArg::input(2, Arg(3)),
+            BufArg::output(4, Arg(3)),
             BufArg::output(5, Fixed(16)),
         ],
         body: aes256_gcm_encrypt,
@@ -249,14 +252,21 @@ fn aes_key(buf: &SafeBuffer) -> Result<Aes256Gcm, ExtError> {
 }
 
 fn aes256_gcm_encrypt(b: &mut [SafeBuffer], _: &[u64]) -> Result<u64, ExtError> {
-    let cipher = aes_key(&b[0])?;
-    let nonce = *Nonce::from_slice(b[1].as_slice()?);
-    // The output starts as a copy of the plaintext (`BufArg::output_from`): encrypted in place.
-    let len = b[2].len();
-    let tag = cipher
-        .encrypt_in_place_detached(&nonce, &[], b[2].slice_mut(0, len)?)
-        .map_err(|_| ExtError::InvalidArgument("plaintext too long"))?;
-    b[3].write(0, &tag)?;
+    let key = array::<32>(&b[0])?;
+    let nonce = array::<12>(&b[1])?;
+    let (inputs, outputs) = b.split_at_mut(3);
+    let (cipher, tag) = outputs.split_at_mut(1);
+    let len = cipher[0].len();
+    // One pass: the keystream goes from the plaintext into the output, GHASH follows.
+    let t = gcm::seal(
+        &key,
+        &nonce,
+        &[],
+        inputs[2].as_slice()?,
+        cipher[0].slice_mut(0, len)?,
+    )
+    .map_err(|_| ExtError::InvalidArgument("plaintext too long"))?;
+    tag[0].write(0, &t)?;
     Ok(0)
 }
 

@@ -35,6 +35,7 @@
 
 mod bridge;
 pub mod crypto;
+mod gcm;
 mod registry;
 mod safe_buffer;
 pub mod stdlib;
