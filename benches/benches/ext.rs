@@ -81,20 +81,6 @@ fn ext(c: &mut Criterion) {
             aes.encrypt_in_place_detached(Nonce::from_slice(&[9; 12]), &[], black_box(&mut buf))
         })
     });
-    // The extension's body called directly: one pass (keystream and GHASH a chunk at a time)
-    // where aes-gcm makes two; `registry_call` against this is the bridge's own cost.
-    g.bench_function("aes256gcm_1k/one_pass_direct", |b| {
-        let mut buf = data.clone();
-        b.iter(|| {
-            aes256_gcm_seal(
-                black_box(&[7; 32]),
-                &[9; 12],
-                &[],
-                black_box(&data),
-                black_box(&mut buf),
-            )
-        })
-    });
     g.bench_function("aes256gcm_1k/registry_call", |b| {
         let args = [
             key.get(),
@@ -109,5 +95,25 @@ fn ext(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, ext);
+/// The body of `aes256_gcm_encrypt` called directly: one pass (keystream and GHASH a chunk at a
+/// time) where aes-gcm makes two; `ext/aes256gcm_1k/registry_call` against this is the bridge's
+/// own cost. (A function of its own: added to `ext`, it changed how the dispatch loop above was
+/// compiled and cost that benchmark a cycle.)
+fn one_pass(c: &mut Criterion) {
+    let data = vec![0x5a_u8; 1024];
+    let mut buf = data.clone();
+    c.bench_function("ext/aes256gcm_1k/one_pass_direct", |b| {
+        b.iter(|| {
+            aes256_gcm_seal(
+                black_box(&[7; 32]),
+                &[9; 12],
+                &[],
+                black_box(&data),
+                black_box(&mut buf),
+            )
+        })
+    });
+}
+
+criterion_group!(benches, ext, one_pass);
 criterion_main!(benches);
