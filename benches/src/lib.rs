@@ -3,5 +3,7 @@
 //! load generators; `ci/nginx-compare.sh` and `benches/http.rs`).
 
 #[cfg(target_os = "linux")]
+pub mod ceiling;
+#[cfg(target_os = "linux")]
 pub mod compare;
 pub mod gate;
