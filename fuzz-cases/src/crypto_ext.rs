@@ -1,5 +1,6 @@
 //! Every crypto extension on mutated inputs through `ExtensionRegistry::call`: never a panic,
-//! and a mutated AES-GCM ciphertext/tag or Ed25519 signature is never accepted.
+//! an AES-GCM ciphertext opens to its plaintext, and a mutated AES-GCM ciphertext/tag or Ed25519
+//! signature is never accepted.
 
 use std::sync::OnceLock;
 
@@ -116,6 +117,21 @@ pub fn check(input: Input) {
         Ok(0)
     );
     let (mut ct, mut tg) = (bytes(c), bytes(tag));
+    // The ciphertext (sealed in one pass, runtime/src/ext/gcm.rs) opens with aes-gcm's decrypt.
+    let (ct0, tg0) = (
+        buf(&ct, CapPermissions::READ),
+        buf(&tg, CapPermissions::READ),
+    );
+    let opened = buf(&vec![0xA5; ct.len()], rw);
+    assert_eq!(
+        r.call(
+            4u32,
+            &[k.get(), n.get(), ct0.get(), len, tg0.get(), opened.get()],
+            &mut out
+        ),
+        Ok(0)
+    );
+    assert_eq!(bytes(opened), input.msg);
     let pos = usize::from(input.flip.0) % (ct.len() + 16);
     let bit = input.flip.1 | 1;
     if pos < ct.len() {
@@ -157,7 +173,9 @@ pub fn check(input: Input) {
         r.call(9u32, &[pkb.get(), m.get(), len, sig.get()], &mut out),
         Ok(1)
     );
-    for t in [k, n, m, c, tag, ctb, tgb, plain, sig, sb, pkb] {
+    for t in [
+        k, n, m, c, tag, ct0, tg0, opened, ctb, tgb, plain, sig, sb, pkb,
+    ] {
         t.revoke().unwrap();
     }
 }
