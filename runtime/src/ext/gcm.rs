@@ -50,8 +50,8 @@ impl std::fmt::Display for SealError {
 impl std::error::Error for SealError {}
 
 /// The body of extension 3 (`aes256_gcm_encrypt`) as a plain function, for host code and the
-/// benchmarks: encrypts `plain` into `out` (of the same length) under `key` and the 96-bit `nonce`, and
-/// returns the 128-bit tag over `aad` and the ciphertext.
+/// benchmarks: encrypts `plain` into `out` (of the same length) under `key` and the 96-bit
+/// `nonce`, and returns the 128-bit tag over `aad` and the ciphertext.
 pub fn seal(
     key: &[u8; 32],
     nonce: &[u8; 12],
