@@ -376,16 +376,65 @@ pub fn merge_markdown(reports: &[Report]) -> String {
                 .map(|r| match r.cases.iter().find(|c| c.name == name) {
                     None => "—".into(),
                     Some(c) if c.detail.is_empty() => format!("{:?}", c.status).to_lowercase(),
+                    // The status in lower case, the reason as written.
                     Some(c) => format!(
-                        "{:?}: {}",
-                        c.status,
+                        "{}: {}",
+                        format!("{:?}", c.status).to_lowercase(),
                         truncate(&c.detail, 80).replace('|', "\\|")
-                    )
-                    .to_lowercase(),
+                    ),
                 })
                 .collect();
             let _ = writeln!(out, "| `{name}` | {} |", cells.join(" | "));
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(os: &str, cases: &[(&str, Status, &str)]) -> Report {
+        Report {
+            schema: SCHEMA,
+            host: Host {
+                os: os.into(),
+                arch: "x86_64".into(),
+                runner: "native".into(),
+            },
+            runtime_version: "0".into(),
+            seconds: 0.0,
+            cases: cases
+                .iter()
+                .map(|&(name, status, detail)| CaseReport {
+                    name: name.into(),
+                    area: "abi".into(),
+                    status,
+                    detail: detail.into(),
+                    ms: 0.0,
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn matrix_keeps_reasons_as_written() {
+        let linux = report(
+            "linux",
+            &[("abi::a", Status::Pass, ""), ("abi::b", Status::Pass, "")],
+        );
+        let windows = report(
+            "windows",
+            &[
+                ("abi::a", Status::Skip, "needs O_NOFOLLOW | FILE_FLAG"),
+                ("abi::b", Status::Fail, ""),
+            ],
+        );
+        let md = merge_markdown(&[linux, windows]);
+        assert!(
+            md.contains("| `abi::a` | pass | skip: needs O_NOFOLLOW \\| FILE_FLAG |"),
+            "{md}"
+        );
+        assert!(md.contains("| `abi::b` | pass | fail |"), "{md}");
+    }
 }
