@@ -3,13 +3,7 @@
 #[cfg(target_os = "linux")]
 fn main() -> std::process::ExitCode {
     use neurlang_benches::ceiling;
-    match ceiling::port().and_then(|p| ceiling::epoll::serve(p).map_err(|e| e.to_string())) {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("ceiling-epoll: {e}");
-            std::process::ExitCode::FAILURE
-        }
-    }
+    ceiling::main("ceiling-epoll", ceiling::epoll::serve)
 }
 
 #[cfg(not(target_os = "linux"))]

@@ -28,11 +28,19 @@ pub fn requests(data: &[u8]) -> (usize, bool) {
     (heads, http10)
 }
 
-/// The port from the first argument (default 8080).
-pub fn port() -> Result<u16, String> {
-    match std::env::args().nth(1) {
+/// The `main` of the ceiling binary `name`: serves with `serve` on the port of the first
+/// argument (default 8080) until killed; a bad port or a failure to serve is reported.
+pub fn main(name: &str, serve: fn(u16) -> std::io::Result<()>) -> std::process::ExitCode {
+    let port = match std::env::args().nth(1) {
         None => Ok(8080),
         Some(a) => a.parse().map_err(|_| format!("bad port {a:?}")),
+    };
+    match port.and_then(|p| serve(p).map_err(|e| e.to_string())) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{name}: {e}");
+            std::process::ExitCode::FAILURE
+        }
     }
 }
 
