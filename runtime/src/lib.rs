@@ -54,7 +54,7 @@ pub mod runtime {
     pub use crate::ext::{
         ExtCategory, ExtError, ExtFn, ExtId, ExtInfo, ExtensionRegistry, SafeBuffer,
     };
-    pub use crate::perm::{IOPermissions, NetOp, OpenMode};
+    pub use crate::perm::{IOPermissions, NetOp, OpenMode, Resolver, Sandbox};
     pub use crate::pool::{
         Backend, BufferPool, Code, DEFAULT_BUFFER_SIZE, ExecutableBuffer, ExternFn, PoolConfig,
         PoolError, PoolStats,

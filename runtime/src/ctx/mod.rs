@@ -1,6 +1,7 @@
 //! The runtime context: the state that runtime library functions act on.
 //!
-//! A [`Context`] owns its [`IOPermissions`], its descriptor table (files and sockets), its task
+//! A [`Context`] owns its [`Sandbox`] (its [`IOPermissions`] with the allowed roots opened),
+//! its descriptor table (files and sockets), its task
 //! table and its channels. Rust users create as many as they like (tests run contexts with
 //! different permissions in parallel); the C ABI acts on the *process-default* context, which
 //! an embedder replaces with [`Context::set_default`] before running generated code.
@@ -17,7 +18,7 @@ pub use table::Handle;
 pub(crate) use table::Table;
 
 use crate::chan::Channel;
-use crate::perm::IOPermissions;
+use crate::perm::{IOPermissions, Sandbox};
 use std::fs::File;
 use std::io::{BufRead, Write};
 use std::net::{TcpListener, TcpStream};
@@ -37,7 +38,7 @@ type Output = Box<dyn Write + Send>;
 
 /// A runtime context. See the [module](self) documentation.
 pub struct Context {
-    perms: IOPermissions,
+    sandbox: Sandbox,
     pub(crate) objects: Table<Object>,
     pub(crate) tasks: Table<Mutex<Option<JoinHandle<u64>>>>,
     pub(crate) chans: Table<Channel>,
@@ -48,7 +49,7 @@ pub struct Context {
 impl std::fmt::Debug for Context {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Context")
-            .field("perms", &self.perms)
+            .field("sandbox", &self.sandbox)
             .finish_non_exhaustive()
     }
 }
@@ -64,19 +65,25 @@ fn default_slot() -> &'static RwLock<Arc<Context>> {
 }
 
 impl Context {
-    /// A context with these permissions, the process's stdin and stdout, and empty tables.
+    /// A context with these permissions (its sandbox's roots opened now), the process's stdin
+    /// and stdout, and empty tables.
     pub fn new(perms: IOPermissions) -> Context {
+        Context::with_sandbox(Sandbox::new(perms))
+    }
+
+    /// A context with this sandbox, the process's stdin and stdout, and empty tables.
+    pub fn with_sandbox(sandbox: Sandbox) -> Context {
         Context::with_io(
-            perms,
+            sandbox,
             Box::new(std::io::BufReader::new(std::io::stdin())),
             Box::new(std::io::stdout()),
         )
     }
 
     /// A context whose `read_line` reads `stdin` and whose `print` writes `stdout`.
-    pub fn with_io(perms: IOPermissions, stdin: Input, stdout: Output) -> Context {
+    pub fn with_io(sandbox: impl Into<Sandbox>, stdin: Input, stdout: Output) -> Context {
         Context {
-            perms,
+            sandbox: sandbox.into(),
             objects: Table::new(),
             tasks: Table::new(),
             chans: Table::new(),
@@ -87,7 +94,12 @@ impl Context {
 
     /// This context's permissions (fixed for its life: make a new context to change them).
     pub fn permissions(&self) -> &IOPermissions {
-        &self.perms
+        self.sandbox.permissions()
+    }
+
+    /// This context's file sandbox.
+    pub fn sandbox(&self) -> &Sandbox {
+        &self.sandbox
     }
 
     /// The context the C ABI acts on in this thread: the one installed by [`Context::scoped`]

@@ -44,7 +44,7 @@ impl Context {
     /// Opens `path` with `flags` (see the module docs); returns its descriptor.
     pub fn file_open(&self, path: &[u8], flags: u64) -> Result<Handle, Errno> {
         let mode = OpenMode::from_bits(flags)?;
-        let file = self.permissions().open(path, mode)?;
+        let file = self.sandbox().open(path, mode)?;
         self.objects.insert(Object::File(file, mode))
     }
 
@@ -106,7 +106,7 @@ impl Context {
 
     /// Removes the file at `path` (needs `file_write` and a path on the allow-list).
     pub fn file_unlink(&self, path: &[u8]) -> Result<(), Errno> {
-        self.permissions().unlink(path)
+        self.sandbox().unlink(path)
     }
 }
 

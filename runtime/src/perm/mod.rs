@@ -8,10 +8,10 @@
 //!   `..` components and of a trailing separator, and lie **component-wise** under one of
 //!   [`IOPermissions::file_paths`] (`/data-evil` is not under `/data`; components compare byte
 //!   for byte, so case tricks do not match on case-insensitive file systems either);
-//! - the file is then opened *beneath* that root: on Linux with `openat2(RESOLVE_BENEATH |
-//!   RESOLVE_NO_MAGICLINKS)`, so a symlink or a concurrent rename cannot lead outside it;
-//!   elsewhere (and on kernels without `openat2`) by canonicalising and checking the result,
-//!   which leaves a check-then-open window that only the kernel can close;
+//! - the file is then opened *beneath* that root by the context's [`Sandbox`], from the root's
+//!   handle opened once, never by name from the top again (see `sandbox.rs` for the two
+//!   resolvers, `walk.rs` for the rules they share): a symbolic link or a concurrent rename
+//!   cannot lead outside, and anything outside is `EACCES` whether it exists or not;
 //! - a host must equal an entry of [`IOPermissions::net_hosts`] (ASCII case-insensitively, as DNS
 //!   names are); numeric spellings of an allowed address (`127.1`, `0x7f.0.0.1`) do not match.
 //!
@@ -24,13 +24,16 @@
 //! assert!(p.io_print && !p.file_read && !p.net_connect);
 //! ```
 
-mod beneath;
+mod mode;
+mod sandbox;
+mod walk;
 
 use crate::errno::Errno;
-use std::fs::File;
 use std::path::{Component, Path, PathBuf};
 
-pub use beneath::OpenMode;
+pub use mode::OpenMode;
+pub use sandbox::{Resolver, Sandbox};
+pub use walk::MAX_LINKS;
 
 /// The longest path, in bytes, the sandbox accepts.
 pub const MAX_PATH: usize = 4096;
@@ -45,7 +48,8 @@ pub struct IOPermissions {
     pub file_read: bool,
     /// Allow FILE.write (also create, truncate, unlink).
     pub file_write: bool,
-    /// Allowed paths (whitelist): directories (or files) under which files may be opened.
+    /// Allowed paths (whitelist): directories under which files may be opened, or single files
+    /// (see [`Sandbox`]).
     pub file_paths: Vec<PathBuf>,
     /// Allow NET.connect.
     pub net_connect: bool,
@@ -99,6 +103,12 @@ impl IOPermissions {
     /// Checks a guest path (raw bytes) and returns the allowed root it lies under and the path
     /// relative to that root (empty when it names the root itself).
     pub fn check_path(&self, raw: &[u8]) -> Result<(PathBuf, PathBuf), Errno> {
+        let (index, rel) = self.locate(raw)?;
+        Ok((self.file_paths[index].clone(), rel))
+    }
+
+    /// [`check_path`](Self::check_path), naming the root by its index in `file_paths`.
+    pub(crate) fn locate(&self, raw: &[u8]) -> Result<(usize, PathBuf), Errno> {
         if raw.len() > MAX_PATH {
             return Err(Errno::ENAMETOOLONG);
         }
@@ -113,35 +123,19 @@ impl IOPermissions {
         if path.components().any(|c| matches!(c, Component::ParentDir)) {
             return Err(Errno::EACCES);
         }
-        for root in &self.file_paths {
+        for (index, root) in self.file_paths.iter().enumerate() {
             if let Ok(rel) = path.strip_prefix(root) {
                 let rel: PathBuf = rel
                     .components()
                     .filter(|c| !matches!(c, Component::CurDir))
                     .collect();
-                return Ok((root.clone(), rel));
+                return Ok((index, rel));
             }
         }
         Err(Errno::EACCES)
     }
 
-    /// Checks permission for a file operation and opens the file beneath its allowed root.
-    pub fn open(&self, raw: &[u8], mode: OpenMode) -> Result<File, Errno> {
-        self.check_mode(mode)?;
-        let (root, rel) = self.check_path(raw)?;
-        beneath::open(&root, &rel, mode)
-    }
-
-    /// Checks permission to remove a file and removes it, beneath its allowed root.
-    pub fn unlink(&self, raw: &[u8]) -> Result<(), Errno> {
-        if !self.file_write {
-            return Err(Errno::EPERM);
-        }
-        let (root, rel) = self.check_path(raw)?;
-        beneath::unlink(&root, &rel)
-    }
-
-    fn check_mode(&self, mode: OpenMode) -> Result<(), Errno> {
+    pub(crate) fn check_mode(&self, mode: OpenMode) -> Result<(), Errno> {
         if mode.read && !self.file_read {
             return Err(Errno::EPERM);
         }

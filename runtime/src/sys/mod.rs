@@ -14,6 +14,22 @@
 //! - for the C ABI, the calls of the spec's Platform Abstraction table: `file_read`,
 //!   `file_write`, `tcp_connect`, `wall_clock` (std's own calls everywhere but Windows, see
 //!   `stdapi.rs`; Windows names its Win32 calls in `windows/api.rs`).
+//! - for the file sandbox (`perm/`): `Dir` (an open directory, `Dir::open_root(path)`),
+//!   `open_dir_at(parent, name)` and `open_file_at(parent, name, mode)`, which open one name
+//!   beneath a directory and report a symbolic link as [`Entry::Link`] instead of following it,
+//!   `unlink_at(parent, name)`; and the kernel's own resolver where there is one:
+//!   `KERNEL_BENEATH`, `open_beneath(root, rel, mode)` and `unlink_beneath(root, rel)` (`None`
+//!   where the system has none).
+
+/// What opening one name beneath a directory found.
+#[derive(Debug)]
+pub(crate) enum Entry<T> {
+    /// The name was opened (it is not a symbolic link).
+    Opened(T),
+    /// The name is a symbolic link (on Windows a symlink or mount-point reparse point), not
+    /// followed: its target as stored, absolute or relative.
+    Link(std::path::PathBuf),
+}
 
 #[cfg(unix)]
 mod unix;

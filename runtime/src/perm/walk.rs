@@ -1,0 +1,140 @@
+//! The portable resolver: a path beneath an open root, one component at a time.
+//!
+//! Every directory on the way is opened from the previous one's handle with no-follow
+//! semantics (`sys::open_dir_at`), so a name is looked up exactly once and what was checked is
+//! what gets used: a second thread swapping a directory for a symbolic link changes nothing
+//! the walk already holds, and a link it meets is read, not followed, and resolved here. The
+//! rules are those of `openat2(RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS)`, the fast path on
+//! Linux, so both give one behaviour:
+//!
+//! - a link with a relative target is followed from the directory that holds it;
+//! - an absolute target is refused, even one pointing inside the root (the kernel refuses it);
+//! - `..` goes back to the directory held before, and is refused at the root itself;
+//! - more than [`MAX_LINKS`] links in one resolution are refused (a loop);
+//!
+//! and each refusal is `EACCES` whether the target exists or not, so the answer tells nothing
+//! about what lies outside. The last component is opened without following (`sys::open_file_at`
+//! reports a link instead), created with `O_EXCL` semantics on the parent's handle, or removed
+//! from the parent's handle (`sys::unlink_at`: the name itself, never a link's target).
+//!
+//! Checked by the conformance cases `abi.escape.*` (each escape shape) and `abi.race.*` (a
+//! thread swapping directories and links while others open, create, truncate and unlink), run
+//! through both resolvers, and by the `sandbox_resolve` fuzz target against a model.
+
+use crate::errno::Errno;
+use crate::perm::OpenMode;
+use crate::sys::{self, Dir, Entry};
+use std::collections::VecDeque;
+use std::ffi::OsString;
+use std::fs::File;
+use std::io;
+use std::path::{Component, Path};
+
+/// The most symbolic links one resolution follows (Linux's own limit).
+pub const MAX_LINKS: usize = 40;
+
+/// One step still to take.
+#[derive(Debug)]
+enum Step {
+    Up,
+    Name(OsString),
+}
+
+/// A resolution in progress: the directories entered below the root, and the steps left.
+struct Walk<'r> {
+    root: &'r Dir,
+    held: Vec<Dir>,
+    steps: VecDeque<Step>,
+    links: usize,
+}
+
+impl<'r> Walk<'r> {
+    fn new(root: &'r Dir, rel: &Path) -> Result<Walk<'r>, Errno> {
+        let mut walk = Walk {
+            root,
+            held: Vec::new(),
+            steps: VecDeque::new(),
+            links: 0,
+        };
+        walk.push_front(rel)?;
+        Ok(walk)
+    }
+
+    fn dir(&self) -> &Dir {
+        self.held.last().unwrap_or(self.root)
+    }
+
+    /// Puts the components of `path` before the remaining steps; an absolute path is refused.
+    fn push_front(&mut self, path: &Path) -> Result<(), Errno> {
+        let mut steps = Vec::new();
+        for c in path.components() {
+            match c {
+                Component::CurDir => {}
+                Component::ParentDir => steps.push(Step::Up),
+                Component::Normal(n) => steps.push(Step::Name(n.to_os_string())),
+                Component::RootDir | Component::Prefix(_) => return Err(Errno::EACCES),
+            }
+        }
+        for s in steps.into_iter().rev() {
+            self.steps.push_front(s);
+        }
+        Ok(())
+    }
+
+    /// Continues the resolution at a link's target.
+    fn follow(&mut self, target: &Path) -> Result<(), Errno> {
+        self.links += 1;
+        if self.links > MAX_LINKS {
+            return Err(Errno::EACCES);
+        }
+        if target.as_os_str().is_empty() {
+            return Err(Errno::ENOENT);
+        }
+        self.push_front(target)
+    }
+
+    /// Enters every directory but the last step's; returns the last name, or `None` when the
+    /// path ends on a directory already held (the root, or after a `..`).
+    fn enter_to_last(&mut self) -> Result<Option<OsString>, Errno> {
+        while let Some(step) = self.steps.pop_front() {
+            match step {
+                Step::Up => {
+                    if self.held.pop().is_none() {
+                        return Err(Errno::EACCES);
+                    }
+                }
+                Step::Name(name) if self.steps.is_empty() => return Ok(Some(name)),
+                Step::Name(name) => match sys::open_dir_at(self.dir(), &name).map_err(errno)? {
+                    Entry::Opened(d) => self.held.push(d),
+                    Entry::Link(target) => self.follow(&target)?,
+                },
+            }
+        }
+        Ok(None)
+    }
+}
+
+fn errno(e: io::Error) -> Errno {
+    Errno::from_io_error(&e)
+}
+
+/// Opens `rel` beneath `root` with `mode`.
+pub(crate) fn open(root: &Dir, rel: &Path, mode: OpenMode) -> Result<File, Errno> {
+    let mut walk = Walk::new(root, rel)?;
+    loop {
+        let name = walk.enter_to_last()?.unwrap_or_else(|| OsString::from("."));
+        match sys::open_file_at(walk.dir(), &name, mode).map_err(errno)? {
+            Entry::Opened(f) => return Ok(f),
+            Entry::Link(target) => walk.follow(&target)?,
+        }
+    }
+}
+
+/// Removes the name `rel` beneath `root` (never what a link points to).
+pub(crate) fn unlink(root: &Dir, rel: &Path) -> Result<(), Errno> {
+    let mut walk = Walk::new(root, rel)?;
+    match walk.enter_to_last()? {
+        Some(name) => sys::unlink_at(walk.dir(), &name).map_err(errno),
+        None => Err(Errno::EACCES),
+    }
+}
