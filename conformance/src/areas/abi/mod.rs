@@ -5,6 +5,9 @@
 //! - `abi.<function>.<row>`: a step script per row (see [`script`]) with its expected result;
 //! - `abi.escape.*`: sandbox-escape attempts (`cases/abi-escape.toml`), each denied with nothing
 //!   touched outside the allowed root;
+//! - `abi.race.*`: race trials of the sandbox (`cases/abi-race.toml`), a thread swapping
+//!   directories and files for links to outside while others open, create, truncate and
+//!   unlink through them, once per resolver;
 //! - `abi.concurrency.*`: spawn/join, blocking channels, close waking receivers, rayon stress;
 //! - `abi.syscall.*`: the spec's platform mapping (`cases/abi-syscalls.toml`), verified by
 //!   behaviour with a per-thread seccomp filter on Linux and through the executable's import
@@ -17,6 +20,7 @@ mod contract;
 mod escape;
 #[cfg(windows)]
 mod iat;
+mod race;
 pub mod script;
 mod syscall;
 
@@ -118,6 +122,7 @@ pub fn cases(ctx: &Ctx) -> Result<Vec<Case>, String> {
         cases.push(Case::new("abi", name, move || run_row(&row, want)).skip_if(skip));
     }
     cases.extend(escape::cases(ctx)?);
+    cases.extend(race::cases(ctx)?);
     cases.extend(concurrency::cases());
     cases.extend(syscall::cases(ctx)?);
     cases.push(client::case(ctx));

@@ -176,6 +176,27 @@ fn verify(row: &Row) -> CaseResult {
     )))
 }
 
+/// Makes the named system calls fail with `ENOSYS` on the calling thread (and threads it
+/// creates), as on a kernel without them. Linux only.
+#[cfg(target_os = "linux")]
+pub(super) fn fail_with_enosys(names: &[&str]) -> Result<(), String> {
+    let rules = names
+        .iter()
+        .map(|n| {
+            linux::nr(n)
+                .map(|nr| (nr, libc::ENOSYS))
+                .ok_or(format!("unknown system call {n}"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    linux::install(&rules)
+}
+
+/// Seccomp is Linux's: elsewhere nothing can be made to fail this way.
+#[cfg(not(target_os = "linux"))]
+pub(super) fn fail_with_enosys(_names: &[&str]) -> Result<(), String> {
+    Err("seccomp filters are Linux only".into())
+}
+
 #[cfg(target_os = "linux")]
 mod linux {
     #![allow(unsafe_code)] // seccomp through libc; raw ABI pointers.
@@ -187,7 +208,7 @@ mod linux {
     /// The marker errno the filter returns: EMLINK, which none of the probed calls reports.
     const MARKER: Errno = Errno::EMLINK;
 
-    fn nr(name: &str) -> Option<libc::c_long> {
+    pub(super) fn nr(name: &str) -> Option<libc::c_long> {
         Some(match name {
             "read" => libc::SYS_read,
             "write" => libc::SYS_write,
@@ -195,12 +216,13 @@ mod linux {
             "connect" => libc::SYS_connect,
             "clone" => libc::SYS_clone,
             "clone3" => libc::SYS_clone3,
+            "openat2" => libc::SYS_openat2,
             _ => return None,
         })
     }
 
     /// Installs, on the calling thread only, a filter failing each `(nr, errno)`.
-    fn install(rules: &[(libc::c_long, i32)]) -> Result<(), String> {
+    pub(super) fn install(rules: &[(libc::c_long, i32)]) -> Result<(), String> {
         let mut prog: Vec<libc::sock_filter> = Vec::new();
         let stmt = |code: u32, k: u32| libc::sock_filter {
             code: code as u16,
