@@ -14,6 +14,20 @@
 //! - for the C ABI, the calls of the spec's Platform Abstraction table: `file_read`,
 //!   `file_write`, `tcp_connect`, `wall_clock` (std's own calls everywhere but Windows, see
 //!   `stdapi.rs`; Windows names its Win32 calls in `windows/api.rs`).
+//! - for the file sandbox's walk (`perm`): `Dir` (an open directory, `Dir::open_root(path)`)
+//!   and `open_dir_at`, `open_file_at`, `unlink_at`, each resolving one name beneath a `Dir`
+//!   without following it: a link comes back as [`Entry::Link`] with its stored target.
+
+/// What opening one name beneath a directory found.
+#[allow(dead_code)] // built by the backends' `*_at` calls, which the walk (issue 15) will call
+pub(crate) enum Entry<T> {
+    /// The name was opened (it was not a link).
+    Opened(T),
+    /// The name is a symbolic link (on Windows: a reparse point with IO_REPARSE_TAG_SYMLINK or
+    /// IO_REPARSE_TAG_MOUNT_POINT) and was NOT followed; this is its target as stored (absolute
+    /// or relative path; the walk refuses absolute ones).
+    Link(std::path::PathBuf),
+}
 
 #[cfg(unix)]
 mod unix;
