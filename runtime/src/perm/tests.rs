@@ -92,6 +92,7 @@ impl Tree {
     fn root(&self) -> PathBuf {
         self.0.join("root")
     }
+    #[cfg(unix)]
     fn path(&self, rel: &str) -> Vec<u8> {
         let p = if rel.is_empty() {
             self.root()
@@ -100,6 +101,7 @@ impl Tree {
         };
         p.to_str().unwrap().as_bytes().to_vec()
     }
+    #[cfg(unix)]
     fn sandboxes(&self) -> [Sandbox; 2] {
         let perms = IOPermissions::files_under(self.root());
         [
@@ -123,6 +125,7 @@ const READ: OpenMode = OpenMode {
     append: false,
     exclusive: false,
 };
+#[cfg(unix)]
 const CREATE_EXCL: OpenMode = OpenMode {
     read: false,
     write: true,
@@ -233,6 +236,7 @@ fn create_and_unlink_through_links() {
 }
 
 /// The resolver a sandbox asked for ends up using: the walk where the system has no other.
+#[cfg(unix)]
 fn expected(asked: Resolver) -> Resolver {
     if crate::sys::KERNEL_BENEATH && kernel_has_openat2() {
         asked
@@ -241,6 +245,7 @@ fn expected(asked: Resolver) -> Resolver {
     }
 }
 
+#[cfg(unix)]
 fn kernel_has_openat2() -> bool {
     let t = Tree::new("probe");
     let s = Sandbox::new(IOPermissions::files_under(t.root()));

@@ -41,6 +41,11 @@ mod windows;
 #[cfg(windows)]
 pub use windows::*;
 
+#[cfg(not(target_os = "linux"))]
+mod beneath_none;
+#[cfg(not(target_os = "linux"))]
+pub(crate) use beneath_none::*;
+
 #[cfg(not(windows))]
 mod stdapi;
 #[cfg(not(windows))]

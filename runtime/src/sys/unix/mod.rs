@@ -14,30 +14,10 @@ use crate::errno::Platform;
 mod beneath;
 pub(crate) use beneath::{Dir, open_dir_at, open_file_at, unlink_at};
 
-/// Whether the kernel resolves beneath a directory itself (`openat2`, Linux 5.6+; probed at
-/// the first use, see `perm/sandbox.rs`).
-pub(crate) const KERNEL_BENEATH: bool = cfg!(target_os = "linux");
-
 #[cfg(target_os = "linux")]
 mod openat2;
 #[cfg(target_os = "linux")]
 pub(crate) use openat2::*;
-
-/// No kernel "open beneath" on this Unix: the sandbox always walks.
-#[cfg(not(target_os = "linux"))]
-pub(crate) fn open_beneath(
-    _root: &Dir,
-    _rel: &std::path::Path,
-    _mode: crate::perm::OpenMode,
-) -> Option<std::io::Result<std::fs::File>> {
-    None
-}
-
-/// No kernel "unlink beneath" on this Unix: the sandbox always walks.
-#[cfg(not(target_os = "linux"))]
-pub(crate) fn unlink_beneath(_root: &Dir, _rel: &std::path::Path) -> Option<std::io::Result<()>> {
-    None
-}
 
 /// Which column of the errno table this Unix's host numbers are in.
 pub(crate) const HOST_PLATFORM: Option<Platform> = if cfg!(target_os = "linux") {

@@ -15,6 +15,10 @@ use std::os::fd::{FromRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
+/// The kernel resolves beneath a directory (Linux 5.6+; an older kernel's `ENOSYS` is handled by
+/// the caller).
+pub(crate) const KERNEL_BENEATH: bool = true;
+
 fn beneath(dir: &Dir, rel: &Path, flags: i32, mode: u32) -> io::Result<OwnedFd> {
     let rel = if rel.as_os_str().is_empty() {
         Path::new(".")

@@ -10,15 +10,12 @@ pub(crate) use virtual_alloc::*;
 
 use crate::errno::Platform;
 
-mod beneath_none;
-pub(crate) use beneath_none::*;
+mod beneath;
+pub(crate) use beneath::{Dir, open_dir_at, open_file_at, unlink_at};
 
 /// Windows host errors are Win32 and WinSock codes, one number space.
 pub(crate) const HOST_PLATFORM: Option<Platform> = Some(Platform::Windows);
 
-/// Windows `CreateFileW` opens a reparse point's target; the fallback check canonicalises it
-/// first, so nothing more is set here.
-pub(crate) fn no_follow(_options: &mut std::fs::OpenOptions) {}
 mod source;
 pub use source::{AsRawSource, RawSource};
 pub(crate) use source::{
