@@ -16,6 +16,7 @@
 //! | [`json_handles()`] | raw bytes (a JSON document, or not) |
 //! | [`string_handles()`] | 8 bytes of indices, then the text (see [`string_handles()`]) |
 //! | [`http_request()`] | 2 bytes seeding the split points, then what a client sends |
+//! | [`fs_beneath()`] | up to 8 lines: an operation, a prefix, a guest path (see [`fs_beneath`]) |
 //!
 //! The two structured inputs can also be encoded (`Input::to_bytes`), which is how
 //! `cargo run -p neurlang-fuzz-cases --bin fuzz-seeds` writes seeds that decode into real test
@@ -25,11 +26,13 @@ use arbitrary::{Arbitrary, Unstructured};
 
 pub mod crypto_ext;
 mod encode;
+pub mod fs_beneath;
 pub mod http_request;
 pub mod json_handles;
 pub mod safe_buffer;
 pub mod string_handles;
 
+pub use fs_beneath::fs_beneath;
 pub use http_request::http_request;
 pub use json_handles::json_handles;
 pub use string_handles::string_handles;
@@ -44,7 +47,15 @@ pub const TARGETS: &[(&str, Body)] = &[
     ("json_handles", json_handles),
     ("string_handles", string_handles),
     ("http_request", http_request),
+    ("fs_beneath", fs_beneath),
 ];
+
+/// Why the target `name` cannot run on this platform, if it cannot (its body does nothing
+/// there, so replaying an input would check nothing).
+pub fn unsupported(name: &str) -> Option<String> {
+    (name == "fs_beneath" && !cfg!(unix))
+        .then(|| "fs_beneath builds its fixture with Unix symlinks".to_string())
+}
 
 /// The body of the fuzz target `name`, if there is one.
 pub fn target(name: &str) -> Option<Body> {

@@ -35,7 +35,8 @@ pub fn cases(ctx: &Ctx) -> Result<Vec<Case>, String> {
             };
             for file in list(&target_dir, false)? {
                 let name = format!("{kind}.{target}.{}", sanitise(&file_name(&file)));
-                cases.push(Case::new("fuzz", name, move || replay(body, &file)));
+                let case = Case::new("fuzz", name, move || replay(body, &file));
+                cases.push(case.skip_if(neurlang_fuzz_cases::unsupported(&target)));
             }
         }
     }

@@ -37,7 +37,7 @@ fn run() -> Result<(), String> {
         .ok_or("no workspace root")?
         .to_path_buf();
     let vectors = root.join("conformance").join("vectors");
-    let sets: [(&str, Seeds); 5] = [
+    let sets: [(&str, Seeds); 6] = [
         ("json_handles", json(&vectors.join("JSONTestSuite"))?),
         ("crypto_ext", crypto(&vectors.join("wycheproof"))?),
         ("safe_buffer", safe_buffer_seeds()),
@@ -46,6 +46,7 @@ fn run() -> Result<(), String> {
             "http_request",
             http(&root.join("conformance").join("cases").join("http.toml"))?,
         ),
+        ("fs_beneath", fs_seeds()),
     ];
     for (name, seeds) in sets {
         let body = target(name).ok_or(format!("no target {name}"))?;
@@ -650,4 +651,128 @@ fn string_seeds() -> Seeds {
         s("truncated-invalid", st(0, 1, false, b"ok", b"\xe2\x82")),
         s("lone-continuation-invalid", st(0, 1, false, b"\x80", b"a")),
     ]
+}
+
+/// `fs_beneath` inputs: every name of the fixture read, written, created exclusively and
+/// unlinked in turn (`all-NAME`), then the guest path checks (prefixes, separators, `.`, `..`,
+/// NUL, invalid UTF-8, the 4096-byte limit), the 40-hop limit, and sequences that create where
+/// a symlink was or through a dangling one.
+fn fs_seeds() -> Seeds {
+    let names = [
+        "f",
+        "d",
+        "d/f",
+        "d/\u{e9}t\u{e9}",
+        "d/e/f",
+        "d/e/top",
+        "d/e/top/f",
+        "d/e/topf",
+        "d/e/updf",
+        "d/e/esc",
+        "d/e/esc/outside/secret",
+        "d/e/escf",
+        "d/sib",
+        "d/dot",
+        "d/dot/f",
+        "empty",
+        "empty/new",
+        "here",
+        "here/f",
+        "lf",
+        "ld",
+        "ld/f",
+        "ld/e/f",
+        "lds",
+        "lds/f",
+        "lfs",
+        "c1",
+        "c3",
+        "cd",
+        "cd/f",
+        "back",
+        "deep",
+        "abs",
+        "absd",
+        "absd/f",
+        "abso",
+        "out",
+        "outd",
+        "outd/secret",
+        "outd/new",
+        "evil",
+        "dang",
+        "dangd",
+        "dango",
+        "dangs",
+        "self",
+        "loopa",
+        "up",
+        "up/outside/secret",
+        "fdir",
+        "hop20",
+        "here/hop20",
+        "lf/x",
+        "f/x",
+        "missing",
+        "missing/x",
+        "new",
+    ];
+    let mut seeds: Seeds = names
+        .iter()
+        .map(|n| {
+            let file = format!("all-{}", n.replace('/', "-").replace('\u{e9}', "e"));
+            (
+                file,
+                format!("rR/{n}\nwR/{n}\nxR/{n}\nuR/{n}\n").into_bytes(),
+            )
+        })
+        .collect();
+    let long = "n".repeat(255);
+    let here = |n: usize| "/here".repeat(n);
+    let s = |name: &str, bytes: &[u8]| (name.to_string(), bytes.to_vec());
+    let text = |name: &str, text: String| (name.to_string(), text.into_bytes());
+    seeds.extend([
+        s("root-itself", b"rR\nwR\nxR\nuR\n"),
+        text("name-max", format!("rR/{long}\nuR/{long}\nxR/{long}\n")),
+        text("name-too-long", format!("rR/{long}n\nxR/{long}n\n")),
+        s("trailing-slash", b"rR/\nrR/d/\nwR/new/\n"),
+        s(
+            "separators-and-dots",
+            b"rR//d//f\nrR/./d/./f\nrR/d/.\nrR/.\n",
+        ),
+        s("dotdot-in-guest-path", b"rR/d/../f\nrR/..\nuR/d/e/..\n"),
+        s("nul", b"rR/f\0\nrR/\0/f\n"),
+        s("invalid-utf8", b"rR/\xff\nwR/\xc0\xaf\n"),
+        s(
+            "root-prefix-not-a-component",
+            b"rR-evil/f\nrRx/f\nwR-evil/g\n",
+        ),
+        s(
+            "base-outside",
+            b"rB/outside/secret\nwB/outside/new\nuB/outside/secret\n",
+        ),
+        s("relative-and-empty", b"rAd/f\nrA\nrA/\nrA/etc/passwd\n"),
+        s("length-4096", b"rN\x06/f\nwN\x06/new\n"),
+        s("length-4097", b"rN\x07/f\nuN\x07/f\n"),
+        text(
+            "hops-40",
+            format!("rR{}/hop20\nrR{}/f\n", here(20), here(40)),
+        ),
+        text(
+            "hops-41",
+            format!("rR{}/hop20\nrR{}/f\n", here(21), here(41)),
+        ),
+        s("create-where-a-symlink-was", b"uR/lf\nxR/lf\nrR/lf\nrR/f\n"),
+        s(
+            "create-through-dangling",
+            b"wR/dang\nrR/missing\nrR/dang\nuR/missing\n",
+        ),
+        s("write-through-chain", b"wR/c1\nrR/d/e/f\nwR/back\nrR/g\n"),
+        s(
+            "unlink-a-dir-symlink",
+            b"uR/d/e/top\nrR/d/e/top/f\nxR/d/e/top\n",
+        ),
+        s("unlink-twice", b"uR/f\nuR/f\nrR/lf\nwR/lf\nrR/f\n"),
+    ]);
+    seeds
 }
