@@ -20,6 +20,9 @@ if [ "${CI:-}" = true ]; then
   export CARGO_INCREMENTAL=${CARGO_INCREMENTAL:-0}
 fi
 export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-auto}
+# Seconds per sandbox race trial (conformance abi.race.*) in the legs' report runs; the tests
+# run each for 1 s (conformance/cases/abi-race.toml).
+race_secs=${NEURLANG_RACE_SECS:-10}
 
 say() { printf '[%s] %s\n' "$script" "$*"; }
 

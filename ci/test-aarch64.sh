@@ -32,5 +32,5 @@ say "runner: $CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUNNER ($(qemu-aarch64 --ve
 step tests cargo_test aarch64-qemu cargo test --target "$target" -p neurlang -p neurlang-conformance -p neurlang-server
 # The report is built in the test profile: the same code as the tests just ran, without a
 # second (release) build of every dependency for this target.
-step report cargo run --target "$target" -p neurlang-conformance -- --json "$out/report-linux-aarch64-qemu-aarch64.json"
+step report env NEURLANG_RACE_SECS="$race_secs" cargo run --target "$target" -p neurlang-conformance -- --json "$out/report-linux-aarch64-qemu-aarch64.json"
 finish

@@ -18,5 +18,5 @@ step tests cargo_test native cargo test --workspace
 benches=()
 while read -r b; do benches+=(--bench "$b"); done < <(criterion_benches)
 step bench-test cargo bench --locked -p neurlang-benches "${benches[@]}" -- --test
-step report cargo run --release -p neurlang-conformance -- --json "$out/report-$label.json"
+step report env NEURLANG_RACE_SECS="$race_secs" cargo run --release -p neurlang-conformance -- --json "$out/report-$label.json"
 finish

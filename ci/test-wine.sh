@@ -22,5 +22,5 @@ say "runner: $CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER, prefix $WINEPREFIX"
 
 step tests cargo_test wine cargo test --target "$target" -p neurlang -p neurlang-conformance -p neurlang-server
 # Test profile, as in ci/test-aarch64.sh: the code the tests just ran, no second build.
-step report cargo run --target "$target" -p neurlang-conformance -- --json "$out/report-windows-x86_64-wine.json"
+step report env NEURLANG_RACE_SECS="$race_secs" cargo run --target "$target" -p neurlang-conformance -- --json "$out/report-windows-x86_64-wine.json"
 finish

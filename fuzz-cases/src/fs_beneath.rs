@@ -1,6 +1,8 @@
-//! `fs_beneath`: the file sandbox's path resolution (`IOPermissions::open` / `unlink`, what
+//! `fs_beneath`: the file sandbox's path resolution (`Sandbox::open` / `unlink`, what
 //! `Context::file_open` / `file_unlink` call) on arbitrary guest paths over a fixture tree,
-//! against a model computed from the tree's own description.
+//! against a model computed from the tree's own description. Every input runs twice, through
+//! each resolver (`Resolver::Kernel`, which is `openat2` on Linux, and `Resolver::Walk`, the
+//! portable walk), the fixture put back in between.
 //!
 //! The fixture, built once per process under the temp directory, is `BASE/root` (the allowed
 //! root: directories, files whose contents are unique, and symlinks of every kind: relative to
@@ -43,7 +45,7 @@ pub fn fs_beneath(data: &[u8]) {
 mod imp {
     use super::{MAX_HOPS, MAX_OPS, NAME_MAX};
     use neurlang::perm::MAX_PATH;
-    use neurlang::runtime::{Errno, IOPermissions, OpenMode};
+    use neurlang::runtime::{Errno, IOPermissions, OpenMode, Resolver, Sandbox};
     use std::collections::{BTreeMap, VecDeque};
     use std::io::{Read, Write};
     use std::os::unix::fs::MetadataExt;
@@ -512,12 +514,23 @@ mod imp {
         }
         fx.dirty = true;
         let perms = IOPermissions::files_under(fx.base.join("root"));
+        for resolver in [Resolver::Kernel, Resolver::Walk] {
+            let sandbox = Sandbox::with_resolver(perms.clone(), resolver);
+            pass(fx, &ops, &sandbox);
+        }
+        fx.dirty = false;
+    }
+
+    /// One run of the operations through `sandbox` against a fresh model; puts the fixture back.
+    fn pass(fx: &mut Fixture, ops: &[(Op, Vec<u8>)], sandbox: &Sandbox) {
+        let resolver = sandbox.resolver();
         let mut model = fx.initial.clone();
-        for (i, (op, guest)) in ops.into_iter().enumerate() {
+        for (i, (op, guest)) in ops.iter().enumerate() {
+            let (op, guest) = (*op, guest.as_slice());
             let contents = format!("operation {i} of the input wrote this\n").into_bytes();
-            let want = model.apply(op, &guest, &contents);
-            let shown = String::from_utf8_lossy(&guest);
-            let got = run(&perms, op, &guest, &contents);
+            let want = model.apply(op, guest, &contents);
+            let shown = String::from_utf8_lossy(guest);
+            let got = run(sandbox, op, guest, &contents);
             let ok = match (&want, &got) {
                 (Want::Err(allowed), Got::Err(e)) => allowed.contains(e),
                 (Want::File(p), Got::Read(c)) => {
@@ -529,7 +542,8 @@ mod imp {
             };
             assert!(
                 ok,
-                "{op:?} {shown:?}: the model says {want:?}, the sandbox gave {got:?}"
+                "{op:?} {shown:?} through {resolver:?}: the model says {want:?}, the sandbox \
+                 gave {got:?}"
             );
         }
         let disk = fx.snapshot();
@@ -548,12 +562,11 @@ mod imp {
                 })
                 .collect();
             panic!(
-                "the tree differs from the model after the input: {}",
+                "the tree differs from the model after the input through {resolver:?}: {}",
                 diff.join("; ")
             );
         }
         fx.restore(&model);
-        fx.dirty = false;
     }
 
     /// What the sandbox did.
@@ -569,20 +582,20 @@ mod imp {
         Removed,
     }
 
-    fn run(perms: &IOPermissions, op: Op, guest: &[u8], contents: &[u8]) -> Got {
+    fn run(sandbox: &Sandbox, op: Op, guest: &[u8], contents: &[u8]) -> Got {
         let flags = match op {
             Op::Read => OpenMode::READ,
             Op::Write => OpenMode::WRITE | OpenMode::CREATE | OpenMode::TRUNC,
             Op::Excl => OpenMode::WRITE | OpenMode::CREATE | OpenMode::EXCL,
             Op::Unlink => {
-                return match perms.unlink(guest) {
+                return match sandbox.unlink(guest) {
                     Ok(()) => Got::Removed,
                     Err(e) => Got::Err(e),
                 };
             }
         };
         let mode = OpenMode::from_bits(flags).expect("valid flags");
-        let mut file = match perms.open(guest, mode) {
+        let mut file = match sandbox.open(guest, mode) {
             Ok(f) => f,
             Err(e) => return Got::Err(e),
         };

@@ -25,7 +25,7 @@ use crate::errno::Errno;
 use crate::perm::OpenMode;
 use crate::sys::{self, Dir, Entry};
 use std::collections::VecDeque;
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::fs::File;
 use std::io;
 use std::path::{Component, Path};
@@ -38,6 +38,9 @@ pub const MAX_LINKS: usize = 40;
 enum Step {
     Up,
     Name(OsString),
+    /// A link's target ended with a separator: what it named must be a directory (`"."` of
+    /// it is opened if it is the last step).
+    Here,
 }
 
 /// A resolution in progress: the directories entered below the root, and the steps left.
@@ -67,6 +70,11 @@ impl<'r> Walk<'r> {
     /// Puts the components of `path` before the remaining steps; an absolute path is refused.
     fn push_front(&mut self, path: &Path) -> Result<(), Errno> {
         let mut steps = Vec::new();
+        let trailing = path
+            .as_os_str()
+            .as_encoded_bytes()
+            .last()
+            .is_some_and(|&b| std::path::is_separator(char::from(b)));
         for c in path.components() {
             match c {
                 Component::CurDir => {}
@@ -74,6 +82,9 @@ impl<'r> Walk<'r> {
                 Component::Normal(n) => steps.push(Step::Name(n.to_os_string())),
                 Component::RootDir | Component::Prefix(_) => return Err(Errno::EACCES),
             }
+        }
+        if trailing {
+            steps.push(Step::Here);
         }
         for s in steps.into_iter().rev() {
             self.steps.push_front(s);
@@ -93,9 +104,10 @@ impl<'r> Walk<'r> {
         self.push_front(target)
     }
 
-    /// Enters every directory but the last step's; returns the last name, or `None` when the
-    /// path ends on a directory already held (the root, or after a `..`).
-    fn enter_to_last(&mut self) -> Result<Option<OsString>, Errno> {
+    /// Enters every directory but the last step's; returns the last name and whether a
+    /// separator followed it (a link's target ending with one: it must be a directory), or
+    /// `None` when the path ends on a directory already held (the root, or after a `..`).
+    fn enter_to_last(&mut self) -> Result<Option<(OsString, bool)>, Errno> {
         while let Some(step) = self.steps.pop_front() {
             match step {
                 Step::Up => {
@@ -103,14 +115,25 @@ impl<'r> Walk<'r> {
                         return Err(Errno::EACCES);
                     }
                 }
-                Step::Name(name) if self.steps.is_empty() => return Ok(Some(name)),
-                Step::Name(name) => match sys::open_dir_at(self.dir(), &name).map_err(errno)? {
-                    Entry::Opened(d) => self.held.push(d),
-                    Entry::Link(target) => self.follow(&target)?,
-                },
+                Step::Here => {}
+                Step::Name(name) if self.steps.iter().all(|s| matches!(s, Step::Here)) => {
+                    let dir = !self.steps.is_empty();
+                    self.steps.clear();
+                    return Ok(Some((name, dir)));
+                }
+                Step::Name(name) => self.enter(&name)?,
             }
         }
         Ok(None)
+    }
+
+    /// Opens the directory `name` in the one held last and holds it, or follows it.
+    fn enter(&mut self, name: &OsStr) -> Result<(), Errno> {
+        match sys::open_dir_at(self.dir(), name).map_err(errno)? {
+            Entry::Opened(d) => self.held.push(d),
+            Entry::Link(target) => self.follow(&target)?,
+        }
+        Ok(())
     }
 }
 
@@ -122,7 +145,17 @@ fn errno(e: io::Error) -> Errno {
 pub(crate) fn open(root: &Dir, rel: &Path, mode: OpenMode) -> Result<File, Errno> {
     let mut walk = Walk::new(root, rel)?;
     loop {
-        let name = walk.enter_to_last()?.unwrap_or_else(|| OsString::from("."));
+        let name = match walk.enter_to_last()? {
+            None => OsString::from("."),
+            // As `open(2)`: creating a name that must be a directory is `EISDIR`.
+            Some((_, true)) if mode.create => return Err(Errno::EISDIR),
+            Some((name, true)) => {
+                walk.enter(&name)?;
+                walk.steps.push_back(Step::Here);
+                continue;
+            }
+            Some((name, false)) => name,
+        };
         match sys::open_file_at(walk.dir(), &name, mode).map_err(errno)? {
             Entry::Opened(f) => return Ok(f),
             Entry::Link(target) => walk.follow(&target)?,
@@ -134,7 +167,7 @@ pub(crate) fn open(root: &Dir, rel: &Path, mode: OpenMode) -> Result<File, Errno
 pub(crate) fn unlink(root: &Dir, rel: &Path) -> Result<(), Errno> {
     let mut walk = Walk::new(root, rel)?;
     match walk.enter_to_last()? {
-        Some(name) => sys::unlink_at(walk.dir(), &name).map_err(errno),
+        Some((name, _)) => sys::unlink_at(walk.dir(), &name).map_err(errno),
         None => Err(Errno::EACCES),
     }
 }

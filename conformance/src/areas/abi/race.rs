@@ -278,6 +278,11 @@ fn trial(
 ) -> CaseResult {
     let fx = Fixture::new(shape)?;
     let before = fx.outside_tree();
+    let kernel_missing = || {
+        CaseError::Skip(
+            "the kernel has no openat2 here (ENOSYS): only the walk can be tried".into(),
+        )
+    };
     // On Linux the walk is reached as a kernel without openat2 reaches it; where seccomp is not
     // available (qemu-user) it is asked for.
     let forced = resolver == Resolver::Walk && cfg!(target_os = "linux") && !emulated;
@@ -289,6 +294,13 @@ fn trial(
             .link
             .replace("{outside}", &fx.outside.to_string_lossy()),
     );
+    if resolver == Resolver::Kernel {
+        // One open first, so that a kernel without openat2 skips at once.
+        let _ = ctx.file_open(fx.root.to_string_lossy().as_bytes(), OpenMode::READ);
+        if ctx.sandbox().resolver() != Resolver::Kernel {
+            return Err(kernel_missing());
+        }
+    }
     let tally = Tally::default();
     let stop = AtomicBool::new(false);
     let started = Instant::now();
@@ -361,11 +373,6 @@ fn trial(
         fx.outside_tree().keys().collect::<Vec<_>>()
     );
     let used = ctx.sandbox().resolver();
-    if resolver == Resolver::Kernel && used != Resolver::Kernel {
-        return Err(CaseError::Skip(
-            "the kernel has no openat2 here (ENOSYS): only the walk can be tried".into(),
-        ));
-    }
     ensure_eq!(used, resolver, "the resolver that served the trial");
     ensure!(
         swaps > 0 && inside > 0 && refused > 0,
