@@ -1,7 +1,7 @@
 //! Sandbox-escape attempts (`cases/abi-escape.toml`): each denied, nothing outside touched.
 
 use crate::{Case, CaseError, CaseResult, Ctx, Scratch, ensure, ensure_eq};
-use neurlang::runtime::{Context, Errno, IOPermissions, NetOp, OpenMode};
+use neurlang::runtime::{Context, Errno, IOPermissions, NetOp, OpenMode, Resolver, Sandbox};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -47,12 +47,17 @@ pub fn cases(ctx: &Ctx) -> Result<Vec<Case>, String> {
             Some(e) => Errno::from_name(e).ok_or(format!("abi-escape.toml: unknown {e}"))?,
             None => Errno::EACCES,
         };
-        cases.push(
-            Case::new("abi", format!("escape.path.{}", row.name), move || {
-                path_case(&row, expect)
-            })
-            .skip_if(skip),
-        );
+        for (suffix, resolver) in [("", Resolver::Kernel), (".walk", Resolver::Walk)] {
+            let row = row.clone();
+            cases.push(
+                Case::new(
+                    "abi",
+                    format!("escape.path.{}{suffix}", row.name),
+                    move || path_case(&row, expect, resolver),
+                )
+                .skip_if(skip.clone()),
+            );
+        }
     }
     for row in file.host {
         cases.push(Case::new(
@@ -75,7 +80,7 @@ fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     out
 }
 
-fn path_case(row: &PathRow, expect: Errno) -> CaseResult {
+fn path_case(row: &PathRow, expect: Errno, resolver: Resolver) -> CaseResult {
     let scratch = Scratch::new("escape").map_err(|e| CaseError::Fail(e.to_string()))?;
     let base = scratch
         .path()
@@ -109,7 +114,10 @@ fn path_case(row: &PathRow, expect: Errno) -> CaseResult {
         path.push(0xff);
     }
     let before = snapshot(&outside);
-    let ctx = Context::new(IOPermissions::files_under(&root));
+    let ctx = Context::with_sandbox(Sandbox::with_resolver(
+        IOPermissions::files_under(&root),
+        resolver,
+    ));
     let got = match row.op.as_str() {
         "read" => ctx.file_open(&path, OpenMode::READ).map(drop),
         "write" => ctx
