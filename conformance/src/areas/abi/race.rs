@@ -219,13 +219,13 @@ impl Fixture {
     }
 }
 
-/// Holds a state until a thread has met it (`seen` moved) or for at most 2 ms, so that the
+/// Holds a state until a thread has met it (`seen` moved) or for at most 0.2 ms, so that the
 /// threads meet each state and not only the transitions (spinning: a swapper that yields waits
 /// for every busy thread's time slice).
 fn dwell(seen: &AtomicU64) {
     let (start, until) = (
         seen.load(Ordering::Relaxed),
-        Instant::now() + Duration::from_millis(2),
+        Instant::now() + Duration::from_micros(200),
     );
     while seen.load(Ordering::Relaxed) == start && Instant::now() < until {
         std::hint::spin_loop();
