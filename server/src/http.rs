@@ -4,6 +4,8 @@
 //! smuggling): a `Transfer-Encoding` together with a `Content-Length`, a repeated
 //! `Content-Length`, a `Transfer-Encoding` whose last coding is not `chunked` or that comes in an
 //! HTTP/1.0 request, a malformed length or chunk size — each is a 400 and the connection closes.
+//! So is a `Host` that is missing in HTTP/1.1, repeated, or not `uri-host [ ":" port ]`
+//! (RFC 9112 §3.2).
 
 use std::mem::MaybeUninit;
 use std::time::SystemTime;
@@ -248,6 +250,9 @@ fn check_head(req: &httparse::Request<'_, '_>, len: usize, limits: &Limits) -> P
             }
         } else if name.eq_ignore_ascii_case("host") {
             hosts += 1;
+            if !valid_host(h.value) {
+                return reject(Status::BadRequest);
+            }
         } else if name.eq_ignore_ascii_case("expect") {
             if !h.value.eq_ignore_ascii_case(b"100-continue") {
                 return reject(Status::ExpectationFailed);
@@ -278,6 +283,76 @@ fn check_head(req: &httparse::Request<'_, '_>, len: usize, limits: &Limits) -> P
         expect_continue: expect_continue && http11 && framing != Framing::None,
     })
 }
+
+/// Whether a `Host` value is `uri-host [ ":" port ]` (RFC 9112 §3.2, RFC 3986 §3.2.2): a
+/// bracketed IPv6 address or `IPvFuture`, or a non-empty reg-name (which an IPv4 address also
+/// is), then an optional colon and digits. An empty host is refused as nginx does: an `http`
+/// URI with an empty host is invalid (RFC 9110 §4.2.1).
+fn valid_host(value: &[u8]) -> bool {
+    let value = value.trim_ascii();
+    let port = match value.strip_prefix(b"[") {
+        Some(rest) => match rest.iter().position(|&b| b == b']') {
+            Some(close) if ip_literal(&rest[..close]) => &rest[close + 1..],
+            _ => return false,
+        },
+        None => {
+            let colon = value.iter().position(|&b| b == b':');
+            let host = &value[..colon.unwrap_or(value.len())];
+            if host.is_empty() || !reg_name(host) {
+                return false;
+            }
+            &value[host.len()..]
+        }
+    };
+    match port.split_first() {
+        None => true,
+        Some((b':', digits)) => digits.iter().all(u8::is_ascii_digit),
+        Some(_) => false,
+    }
+}
+
+/// `IPv6address / IPvFuture`, between the brackets of an RFC 3986 IP-literal.
+fn ip_literal(inside: &[u8]) -> bool {
+    match inside.split_first() {
+        Some((b'v' | b'V', future)) => {
+            let Some(dot) = future.iter().position(|&b| b == b'.') else {
+                return false;
+            };
+            let (version, rest) = (&future[..dot], &future[dot + 1..]);
+            !version.is_empty()
+                && version.iter().all(u8::is_ascii_hexdigit)
+                && !rest.is_empty()
+                && rest
+                    .iter()
+                    .all(|&b| b == b':' || unreserved(b) || SUB_DELIMS.contains(&b))
+        }
+        _ => std::str::from_utf8(inside).is_ok_and(|s| s.parse::<std::net::Ipv6Addr>().is_ok()),
+    }
+}
+
+/// RFC 3986 `reg-name`: unreserved characters, sub-delims and percent-encoded octets.
+fn reg_name(host: &[u8]) -> bool {
+    let mut i = 0;
+    while let Some(&b) = host.get(i) {
+        if b == b'%' {
+            match host.get(i + 1..i + 3) {
+                Some(hex) if hex.iter().all(u8::is_ascii_hexdigit) => i += 3,
+                _ => return false,
+            }
+        } else if unreserved(b) || SUB_DELIMS.contains(&b) {
+            i += 1;
+        } else {
+            return false;
+        }
+    }
+    true
+}
+
+fn unreserved(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
+}
+
+const SUB_DELIMS: &[u8] = b"!$&'()*+,;=";
 
 /// Transfer codings that may precede `chunked` (the body is discarded, never decoded).
 const KNOWN_CODINGS: [&[u8]; 4] = [b"gzip", b"x-gzip", b"deflate", b"compress"];
@@ -558,6 +633,56 @@ mod tests {
             parse(b"GET / HTTP/1.1\r\nHost: a\r\nExpect: 200-ok\r\n\r\n"),
             Parsed::Reject(Status::ExpectationFailed)
         );
+    }
+
+    #[test]
+    fn host_must_be_uri_host_and_port() {
+        for good in [
+            "a",
+            "example.com:8080",
+            "127.0.0.1",
+            "[::1]:80",
+            "[::ffff:1.2.3.4]",
+            "[v1.x:y]",
+            "a:",
+            "x-y_z~.%41!$&'()*+,;=",
+            " a ",
+        ] {
+            let req = format!("GET / HTTP/1.1\r\nHost: {good}\r\n\r\n");
+            assert!(
+                matches!(parse(req.as_bytes()), Parsed::Complete(_)),
+                "{good:?}"
+            );
+        }
+        for bad in [
+            "",
+            "a/b",
+            "a b",
+            "a:8x",
+            "a::80",
+            "a:-1",
+            ":80",
+            "[::1",
+            "[::1]x",
+            "[::1]:8x",
+            "[1.2.3.4]",
+            "[::1%eth0]",
+            "[v1.]",
+            "[v.x]",
+            "[vg.x]",
+            "a%4",
+            "a%zz",
+            "a@b",
+            "a\\b",
+            "\u{e9}",
+        ] {
+            let req = format!("GET / HTTP/1.0\r\nHost: {bad}\r\n\r\n");
+            assert_eq!(
+                parse(req.as_bytes()),
+                Parsed::Reject(Status::BadRequest),
+                "{bad:?}"
+            );
+        }
     }
 
     #[test]

@@ -8,7 +8,8 @@
 //! [`WorkerStrategy`] decides how they share the port. HTTP/1.1 keep-alive and pipelining
 //! (responses in order, written in one batch), HTTP/1.0, `Connection: close`, and the defences
 //! a public server needs: 400 for malformed or ambiguous requests (request smuggling shapes
-//! included), 414, 431, 413, a header-read timeout from the runtime's timer wheel (slowloris),
+//! included) and a missing, repeated or invalid `Host`, 414, 431, 413 (every error response is
+//! followed by the close), a header-read timeout from the runtime's timer wheel (slowloris),
 //! a connection limit (503), and a back-off when the process runs out of descriptors.
 //!
 //! ```no_run

@@ -344,9 +344,10 @@ impl Worker<'_> {
             Ok(t) => t,
             Err(_) => return self.release(&conn),
         };
-        // After a short read with nothing left to write, the registration reports what
-        // arrives next; otherwise drive the connection as for an event.
-        let outcome = if drained && conn.wbuf.is_empty() {
+        // After a short read with nothing left to write and nothing to close, the registration
+        // reports what arrives next; otherwise drive the connection as for an event (after an
+        // error response that shuts the write side, so the client sees EOF, and drains).
+        let outcome = if drained && conn.wbuf.is_empty() && !conn.close_after_write {
             Outcome::Keep
         } else {
             self.drive(&mut conn, token)
