@@ -1,6 +1,5 @@
 //! Unix backends (Linux, macOS, FreeBSD).
 
-#![allow(unsafe_code)] // System calls through libc; each block has its SAFETY comment.
 mod cache;
 mod memfd;
 mod mmap;

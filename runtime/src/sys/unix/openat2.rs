@@ -2,6 +2,8 @@
 //! kernel refusing any resolution (`..`, absolute symlink, symlink pointing outside, magic
 //! link) that would leave it, race-free. Linux 5.6+; `None` when the kernel lacks it.
 
+#![allow(unsafe_code)] // the openat2 and unlinkat system calls through libc, on descriptors it owns
+
 use crate::perm::OpenMode;
 use std::ffi::CString;
 use std::fs::File;
