@@ -5,6 +5,8 @@
 #   of the workspace (tests and benches included), so each platform's own code is linted too.
 #   Nothing is linked, so no SDK is needed. Building for a platform also checks the errno table's
 #   host numbers for it against libc / windows-sys (runtime/src/errno/table.rs);
+# - the `shell` backend of unsupported targets (runtime/src/sys/shell.rs), selected on this host
+#   with `--cfg neurlang_shell_backend`;
 # - the errno guard (ci/errno-guard.sh): a flipped host number must stop the FreeBSD build.
 # shellcheck source=ci/lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -16,6 +18,11 @@ for target in x86_64-apple-darwin aarch64-apple-darwin x86_64-unknown-freebsd x8
     skip "clippy for $target: the Rust target is not installed (ci/install-deps.sh cross)"
   fi
 done
+
+# Its own target dir: the cfg is in RUSTFLAGS, which every crate's build depends on.
+step "clippy shell backend" env RUSTFLAGS="${RUSTFLAGS:-} --cfg neurlang_shell_backend" \
+  CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-target}/shell-backend" \
+  cargo clippy -p neurlang --all-targets --locked -- -D warnings
 
 guard_target=x86_64-unknown-freebsd
 if has_target "$guard_target"; then

@@ -38,14 +38,7 @@ mod source;
 pub use source::{AsRawSource, RawSource};
 pub(crate) use source::{add, connect_in_progress, delete, modify};
 
-/// An event collected by a backend's zero-timeout fast path (`wait_now`).
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct RawEvent {
-    pub key: usize,
-    pub readable: bool,
-    pub writable: bool,
-    pub error: bool,
-}
+use super::RawEvent;
 
 // The zero-timeout fast path of the event loop, one mechanism per kernel interface: one
 // `epoll_wait(0)` on polling's epoll descriptor, a poll(2) probe of its kqueue descriptor, or
