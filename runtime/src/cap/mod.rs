@@ -1,5 +1,5 @@
 //! Capabilities: unforgeable, revocable tokens for memory that runtime functions and extensions
-//! may touch (DESIGN.md §3, "Capabilities").
+//! may touch.
 //!
 //! A `buf: u64` argument of a runtime function or an extension is a [`Token`]: a reference into a
 //! process-wide capability table that holds the base, length and [`CapPermissions`] of a memory
