@@ -70,7 +70,8 @@ fi
 
 targets=""
 want aarch64 && $emulation_host && targets="$targets aarch64-unknown-linux-gnu"
-want wine && $emulation_host && targets="$targets x86_64-pc-windows-gnu"
+# Windows for the wine leg, and for the cross leg's compile checks (which need no wine).
+{ want wine && $emulation_host; } || want cross && targets="$targets x86_64-pc-windows-gnu"
 want cross && targets="$targets x86_64-apple-darwin aarch64-apple-darwin x86_64-unknown-freebsd"
 missing=""
 for t in $targets; do has_target "$t" || missing="$missing $t"; done

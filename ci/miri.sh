@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The Miri subset: the runtime's unit tests whose names match ci/miri-filters.txt, run under Miri
-# with the dated nightly of ci/toolchains.sh (DESIGN.md §4). Skips, saying why, when that
+# with the dated nightly of ci/toolchains.sh (Miri refuses PROT_EXEC, so nothing that runs
+# generated code is in the list). Skips, saying why, when that
 # toolchain cannot be installed.
 #
 #   ci/miri.sh [FILTER...]     FILTERs replace the list in ci/miri-filters.txt

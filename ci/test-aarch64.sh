@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The aarch64 Linux leg on an x86_64 Linux host: tests and the conformance report built for
-# aarch64-unknown-linux-gnu and run under qemu-user (DESIGN.md §2). On an aarch64 host the
+# aarch64-unknown-linux-gnu and run under qemu-user. On an aarch64 host the
 # native leg covers this platform instead.
 #
 # Under qemu, seccomp gives ENOSYS and strace sees the emulator: cases that depend on that skip

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The Windows leg on an x86_64 Linux host: tests and the conformance report built for
 # x86_64-pc-windows-gnu and run under Wine, with the ProcessPrng stand-in DLL that
-# ci/wine-setup.sh builds (DESIGN.md §2). windows-latest on GitHub Actions runs the native leg.
+# ci/wine-setup.sh builds (Debian's Wine 8 lacks bcryptprimitives.dll, which std loads at start).
+# windows-latest on GitHub Actions runs the native leg.
 # shellcheck source=ci/lib.sh
 source "$(dirname "$0")/lib.sh"
 target=x86_64-pc-windows-gnu

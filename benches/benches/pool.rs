@@ -16,6 +16,8 @@
 //! self-modifying-code handling when freshly written bytes run dominates every path (acquire,
 //! write and release without the call cost 24 ns).
 
+#![allow(unsafe_code)] // calls the machine code it writes; mmap, mprotect and munmap for the baseline
+
 use criterion::{Criterion, criterion_group, criterion_main};
 use crossbeam_queue::ArrayQueue;
 use neurlang::runtime::BufferPool;

@@ -50,6 +50,7 @@ impl Host {
 }
 
 #[cfg(windows)]
+#[allow(unsafe_code)] // GetModuleHandleA and GetProcAddress through windows-sys
 fn under_wine() -> bool {
     use windows_sys::Win32::System::LibraryLoader::{GetModuleHandleA, GetProcAddress};
     // SAFETY: a NUL-terminated static string; GetModuleHandleA takes no reference on the module,

@@ -12,6 +12,7 @@ fn out_of_descriptors_the_server_backs_off_then_serves() {
 }
 
 #[cfg(unix)]
+#[allow(unsafe_code)] // getrlimit, setrlimit and getrusage through libc
 mod unix {
     use std::fs::File;
     use std::io;

@@ -28,6 +28,7 @@ fn open_fds() -> Option<usize> {
 /// Raises the soft descriptor limit to the hard one: the clients and the server share this
 /// process, 2000 descriptors at least.
 #[cfg(unix)]
+#[allow(unsafe_code)] // getrlimit and setrlimit through libc
 fn raise_fd_limit() {
     let mut lim = libc::rlimit {
         rlim_cur: 0,

@@ -133,6 +133,7 @@ extern "C" fn on_signal(_: libc::c_int) {
 
 /// SIGINT and SIGTERM only set a flag: the driver then stops, and the servers are stopped as
 /// they are dropped.
+#[allow(unsafe_code)] // signal(2) through libc
 fn install_interrupt_handler() {
     let handler = on_signal as extern "C" fn(libc::c_int) as libc::sighandler_t;
     for sig in [libc::SIGINT, libc::SIGTERM] {

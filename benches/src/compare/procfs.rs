@@ -4,6 +4,8 @@
 //! cannot be read, from the utime + stime of `/proc/PID/stat` (clock ticks, usually 10 ms: too
 //! coarse for short runs).
 
+#![allow(unsafe_code)] // clock_getcpuclockid, clock_gettime and sysconf through libc
+
 use std::collections::HashMap;
 use std::fs;
 use std::io;

@@ -2,6 +2,8 @@
 //! runs pinned to [`SERVER_CPU`] in its own process group and temp dir, and is stopped (SIGTERM,
 //! then SIGKILL after a grace period) when its [`Server`] is dropped.
 
+#![allow(unsafe_code)] // prctl in the forked child (pre_exec) and kill of its own children
+
 use std::fs::{self, File};
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};

@@ -1,5 +1,7 @@
 //! Capabilities.
 
+#![allow(unsafe_code)] // C exports (`no_mangle`) and a raw pointer from C callers.
+
 use super::{guard, positive};
 use crate::cap::{CapPermissions, Token};
 use crate::errno::Errno;

@@ -1,5 +1,7 @@
 //! Tasks and channels.
 
+#![allow(unsafe_code)] // C exports (`no_mangle`).
+
 use super::{handle, id, positive, with_ctx};
 use crate::ctx::Context;
 use crate::errno::Errno;

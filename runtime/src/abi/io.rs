@@ -1,5 +1,7 @@
 //! Files, sockets and console I/O.
 
+#![allow(unsafe_code)] // C exports (`no_mangle`) and raw pointers from C callers.
+
 use super::{bytes, count, handle, id, input, output, with_ctx};
 use crate::errno::Errno;
 use crate::perm::{MAX_HOST, MAX_PATH};

@@ -1,5 +1,7 @@
 //! Time, random numbers, and the embedder's sandbox set-up.
 
+#![allow(unsafe_code)] // C exports (`no_mangle`) and raw pointers from C callers.
+
 use super::{bytes, guard, output};
 use crate::ctx::Context;
 use crate::errno::Errno;

@@ -17,8 +17,6 @@
 //! `conformance/cases/abi.toml`, which the conformance suite runs; `runtime/include/neurlang.h`
 //! declares them for C.
 
-#![allow(unsafe_code)] // The C ABI: `no_mangle` exports, raw pointers from C callers.
-
 mod cap;
 mod conc;
 mod io;
@@ -95,6 +93,7 @@ fn output(
 ///
 /// # Safety
 /// `ptr` must be null or valid for reads of `len` bytes.
+#[allow(unsafe_code)] // reads memory a C caller points at
 unsafe fn bytes(ptr: *const u8, len: u64, limit: usize, too_long: Errno) -> Result<Vec<u8>, Errno> {
     let len = usize::try_from(len).map_err(|_| too_long)?;
     if len > limit {

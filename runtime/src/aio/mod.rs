@@ -2,9 +2,10 @@
 //!
 //! The event loop is the [`polling`] crate, used portably: registrations are edge-triggered where
 //! the backend supports it (epoll, kqueue) and *oneshot*, re-armed when their readiness is
-//! consumed ([`AsyncRuntime::clear_ready`]), where it does not (Windows, the poll(2) backend;
-//! DESIGN.md §3 corrects the spec's "epoll, edge-triggered" everywhere). Code written to the
-//! oneshot contract (clear readiness on `WouldBlock`) is correct on both. Readiness is tracked with a per-registration tick so a clear never
+//! consumed ([`AsyncRuntime::clear_ready`]), where it does not (Windows and the poll(2) backend,
+//! where adding a source in edge mode fails: the spec's "epoll, edge-triggered" cannot hold
+//! everywhere). Code written to the oneshot contract (clear readiness on `WouldBlock`) is
+//! correct on both. Readiness is tracked with a per-registration tick so a clear never
 //! erases an event that arrived after the caller looked. Tokens are generational: a descriptor
 //! number reused after `close` gets a new token that cannot be confused with the old one.
 //!

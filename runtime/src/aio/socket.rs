@@ -14,7 +14,7 @@ use crate::sys::{self, AsRawSource, RawSource};
 ///
 /// The spec's example matches `ErrorKind::WouldBlock`, which is right only on Windows
 /// (`WSAEWOULDBLOCK`). Unix reports `EINPROGRESS` (`ErrorKind::InProgress`, not a stable kind
-/// yet), so portable code must use this helper (DESIGN.md §3).
+/// yet), so portable code must use this helper.
 pub fn connect_in_progress(e: &io::Error) -> bool {
     sys::connect_in_progress(e)
 }

@@ -4,7 +4,7 @@
 //! (and DragonFly); FreeBSD needs `SO_REUSEPORT_LB`; macOS's `SO_REUSEPORT` only lets sockets
 //! share the port while the most recently bound one receives every connection, so macOS gets a
 //! shared listener, as Windows does (with `SO_EXCLUSIVEADDRUSE`, never `SO_REUSEADDR`).
-//! [`WorkerStrategy::detect`] follows these facts (DESIGN.md §3).
+//! [`WorkerStrategy::detect`] follows these facts, not the spec's table.
 
 use std::fmt;
 use std::io;

@@ -1,7 +1,5 @@
-#![allow(unsafe_code)] // `Token::new_raw` is an unsafe constructor over caller-owned memory.
-
 //! Capabilities: unforgeable, revocable tokens for memory that runtime functions and extensions
-//! may touch (DESIGN.md §3, "Capabilities").
+//! may touch.
 //!
 //! A `buf: u64` argument of a runtime function or an extension is a [`Token`]: a reference into a
 //! process-wide capability table that holds the base, length and [`CapPermissions`] of a memory
@@ -162,6 +160,7 @@ impl Token {
     /// it has `WRITE`), from any thread, until [`Token::revoke`] of the returned token (or of a
     /// token it derives from — there is none for a root) has returned. Accesses are byte copies
     /// that may race with other users of the memory only as far as the caller allows.
+    #[allow(unsafe_code)] // an unsafe constructor over caller-owned memory
     pub unsafe fn new_raw(
         base: *mut u8,
         length: usize,

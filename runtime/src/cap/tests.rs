@@ -88,6 +88,7 @@ fn revoking_a_child_keeps_the_parent() {
 }
 
 #[test]
+#[allow(unsafe_code)] // a token over a local array
 fn raw_memory_is_untouched_after_revoke() {
     let mut mem = [0u8; 4];
     // SAFETY: `mem` outlives the token: it is revoked below before `mem` is read or dropped.

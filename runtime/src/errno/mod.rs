@@ -7,8 +7,10 @@
 //! wherever the runtime runs.
 //!
 //! The table is written once, in [`table`]; the enum, the per-platform lookups and compile-time
-//! checks of every host number against `libc` / `windows-sys` are all generated from it, so the
-//! macOS, FreeBSD and Windows columns are verified by compiling for those targets.
+//! checks of its host numbers against `libc` / `windows-sys` are all generated from it. A build
+//! for a platform checks that platform's column: `cargo check` natively for Linux,
+//! `ci/check-cross.sh` for macOS, FreeBSD and Windows; `ci/errno-guard.sh` shows a flipped number
+//! stopping the build.
 //!
 //! ```
 //! use neurlang::runtime::Errno;

@@ -3,8 +3,14 @@
 //! Columns: the canonical name and number (Linux numbering), a description, the macOS and
 //! FreeBSD errno values (the first is the primary one), and the Win32 / WinSock codes that mean
 //! the same condition on Windows. A row with no Windows code is a condition only the runtime
-//! itself reports there. Each host number is checked at compile time against `libc` or
-//! `windows-sys` when building for that platform (see the bottom of this file).
+//! itself reports there.
+//!
+//! A build for a platform checks that platform's column at compile time, in `errno_table!`
+//! below: Linux's number and the primary macOS and FreeBSD number of every row against the
+//! `libc` constant of the row's name, every Windows code against the `windows-sys` constant of
+//! its own name. A wrong number stops the build with "errno table: NAME is not libc's (…)".
+//! `ci/check-cross.sh` builds for macOS x86_64 and aarch64, FreeBSD and Windows;
+//! `ci/errno-guard.sh` flips a number in a scratch copy and expects the build to fail.
 
 /// One row of the table.
 #[derive(Debug, Clone, Copy)]
@@ -55,6 +61,47 @@ macro_rules! errno_table {
                 windows: &[$((stringify!($wname), $wcode)),*],
             },
         )+];
+
+        // The host-number checks of the module docs. Constant items: nothing of them is in
+        // the program.
+        #[cfg(target_os = "linux")]
+        const _: () = {
+            $(assert!(
+                libc::$name == $linux,
+                concat!("errno table: ", stringify!($name), " is not libc's (Linux)")
+            );)+
+        };
+
+        // The primary macOS value of every row is the host's own.
+        #[cfg(target_vendor = "apple")]
+        const _: () = {
+            $(assert!(
+                libc::$name == [$($darwin),+][0],
+                concat!("errno table: ", stringify!($name), " is not libc's (macOS)")
+            );)+
+        };
+
+        // The primary FreeBSD value of every row is the host's own.
+        #[cfg(target_os = "freebsd")]
+        const _: () = {
+            $(assert!(
+                libc::$name == [$($freebsd),+][0],
+                concat!("errno table: ", stringify!($name), " is not libc's (FreeBSD)")
+            );)+
+        };
+
+        // Every Windows code against its windows-sys constant of the same name.
+        #[cfg(windows)]
+        const _: () = {
+            #[allow(unused_imports)]
+            use windows_sys::Win32::Foundation::*;
+            #[allow(unused_imports)]
+            use windows_sys::Win32::Networking::WinSock::*;
+            $($(assert!(
+                $wname as i64 == $wcode,
+                concat!("errno table: ", stringify!($wname), " is not windows-sys's")
+            );)*)+
+        };
 
         // The lookups by number are matches, not scans of `TABLE`: a program that only maps
         // host errors then keeps no names, descriptions or other platforms' columns.

@@ -10,7 +10,7 @@ use super::ExtError;
 ///
 /// The spec's `SafeBuffer` wraps a raw base pointer. Here it holds a private copy instead: the
 /// registry bridge copies a readable argument in before the extension runs and copies the bytes
-/// an extension wrote back out only after it returned `Ok` (DESIGN.md §3). That makes it sound
+/// an extension wrote back out only after it returned `Ok`. That makes it sound
 /// for input and output arguments to overlap or to be shared with generated code on other
 /// threads (no Rust reference ever points into shared memory), and it makes "a failed decrypt
 /// writes nothing" hold by construction: on `Err` nothing is committed.

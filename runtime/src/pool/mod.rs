@@ -458,7 +458,8 @@ impl Inner {
     /// the count held now is the high-water mark: after any peak, either the count never fell
     /// (so it is still at least the peak) or the first release after it saw at least the peak.
     /// Done at release rather than acquire because there it is not behind the pop's atomic
-    /// read-modify-write, which made it cost about 5 ns per acquire.
+    /// read-modify-write, which made it show in the acquire cost (`cargo bench -p
+    /// neurlang-benches --bench pool`, `acquire_release`).
     #[inline(always)]
     pub(super) fn record_high_water(&self) {
         let used = self

@@ -1,100 +1,28 @@
 //! The stub backend for targets the runtime does not support: it compiles, maps no host error,
-//! and every operation that needs the OS reports `ENOSYS`.
+//! and every operation that needs the OS fails with [`Errno::ENOSYS`] (as
+//! [`Errno::to_io_error`] makes it: there is no host number for it here). Built on Linux with
+//! `--cfg neurlang_shell_backend` by `ci/check-cross.sh`.
 
-use crate::errno::Platform;
+#![allow(unsafe_code)] // `protect` and `add` are unsafe in the contract; neither does anything here
+
+use super::{Entry, RawEvent};
+use crate::errno::{Errno, Platform};
+use crate::perm::OpenMode;
+use std::ffi::OsStr;
+use std::fs::File;
+use std::io;
+use std::path::Path;
+use std::ptr::NonNull;
+use std::time::Duration;
 
 pub(crate) const HOST_PLATFORM: Option<Platform> = None;
 
-/// No "open beneath" here.
-pub(crate) fn open_beneath(
-    _root: &std::path::Path,
-    _rel: &std::path::Path,
-    _mode: crate::perm::OpenMode,
-) -> Option<std::io::Result<std::fs::File>> {
-    Some(Err(crate::errno::Errno::ENOSYS.to_io_error()))
-}
-
-/// No "unlink beneath" here.
-pub(crate) fn unlink_beneath(
-    _root: &std::path::Path,
-    _rel: &std::path::Path,
-) -> Option<std::io::Result<()>> {
-    Some(Err(crate::errno::Errno::ENOSYS.to_io_error()))
-}
-
-/// Nothing to set.
-pub(crate) fn no_follow(_options: &mut std::fs::OpenOptions) {}
-
-/// No pollable sources on unsupported targets.
-pub type RawSource = i32;
-
-/// Something the event loop can register (nothing can on unsupported targets).
-pub trait AsRawSource {
-    /// The raw handle.
-    fn as_raw_source(&self) -> RawSource;
-}
-
-impl AsRawSource for RawSource {
-    fn as_raw_source(&self) -> RawSource {
-        *self
-    }
-}
-
-fn enosys() -> std::io::Error {
-    std::io::Error::from_raw_os_error(38)
-}
-
-/// # Safety
-/// Never registers anything.
-pub(crate) unsafe fn add(
-    _: &polling::Poller,
-    _: RawSource,
-    _: polling::Event,
-    _: polling::PollMode,
-) -> std::io::Result<()> {
-    Err(enosys())
-}
-pub(crate) fn modify(
-    _: &polling::Poller,
-    _: RawSource,
-    _: polling::Event,
-    _: polling::PollMode,
-) -> std::io::Result<()> {
-    Err(enosys())
-}
-pub(crate) fn delete(_: &polling::Poller, _: RawSource) -> std::io::Result<()> {
-    Err(enosys())
-}
-/// An event collected by a backend's zero-timeout fast path (none here).
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct RawEvent {
-    pub key: usize,
-    pub readable: bool,
-    pub writable: bool,
-    pub error: bool,
-}
-pub(crate) const WAIT_BLOCKS: bool = false;
-pub(crate) fn wait_now(
-    _: &polling::Poller,
-    _: &mut Vec<RawEvent>,
-    _: Option<std::time::Duration>,
-) -> std::io::Result<bool> {
-    Ok(true)
-}
-pub(crate) fn connect_in_progress(e: &std::io::Error) -> bool {
-    e.kind() == std::io::ErrorKind::WouldBlock
-}
-
-/// Not reported on unsupported targets.
-pub fn thread_cpu_time() -> Option<std::time::Duration> {
-    None
-}
-use std::io;
-use std::ptr::NonNull;
-
+/// The error of every operation this backend cannot do.
 fn enosys() -> io::Error {
-    io::Error::other(crate::errno::Errno::ENOSYS)
+    Errno::ENOSYS.to_io_error()
 }
+
+// The executable pool.
 
 /// Page protections the pool asks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -154,22 +82,126 @@ pub(crate) fn jit_write_enable(_writable: bool) {}
 
 pub(crate) fn flush_icache(_rw: *const u8, _rx: *const u8, _len: usize) {}
 
+// The event loop.
+
+/// No pollable sources on unsupported targets.
+pub type RawSource = i32;
+
+/// Something the event loop can register (nothing can on unsupported targets).
+pub trait AsRawSource {
+    /// The raw handle.
+    fn as_raw_source(&self) -> RawSource;
+}
+
+impl AsRawSource for RawSource {
+    fn as_raw_source(&self) -> RawSource {
+        *self
+    }
+}
+
+/// A borrowed socket or stream has no raw handle here: `-1`, which [`add`] refuses like any
+/// other.
+impl<T> AsRawSource for &T {
+    fn as_raw_source(&self) -> RawSource {
+        -1
+    }
+}
+
+/// # Safety
+/// Never registers anything.
+pub(crate) unsafe fn add(
+    _: &polling::Poller,
+    _: RawSource,
+    _: polling::Event,
+    _: polling::PollMode,
+) -> io::Result<()> {
+    Err(enosys())
+}
+
+pub(crate) fn modify(
+    _: &polling::Poller,
+    _: RawSource,
+    _: polling::Event,
+    _: polling::PollMode,
+) -> io::Result<()> {
+    Err(enosys())
+}
+
+pub(crate) fn delete(_: &polling::Poller, _: RawSource) -> io::Result<()> {
+    Err(enosys())
+}
+
+pub(crate) const WAIT_BLOCKS: bool = false;
+
+pub(crate) const CLOSE_DEREGISTERS: bool = false;
+
+/// Always leaves the waiting to polling's own `wait`.
+pub(crate) fn wait_now(
+    _: &polling::Poller,
+    _: &mut Vec<RawEvent>,
+    _: Option<Duration>,
+) -> io::Result<bool> {
+    Ok(true)
+}
+
+pub(crate) fn connect_in_progress(e: &io::Error) -> bool {
+    e.kind() == io::ErrorKind::WouldBlock
+}
+
+/// Not reported on unsupported targets.
+pub fn thread_cpu_time() -> Option<Duration> {
+    None
+}
+
+// Listeners.
+
 /// No listeners on unsupported targets.
 pub(crate) const REUSE_PORT_BALANCES: bool = false;
 /// No listeners on unsupported targets.
 pub(crate) const REUSE_PORT_LB: bool = false;
+
 pub(crate) fn prepare_listener(_: &socket2::Socket) -> io::Result<()> {
     Err(enosys())
 }
+
 pub(crate) fn set_balanced_reuse_port(_: &socket2::Socket) -> io::Result<()> {
     Err(enosys())
 }
+
 pub(crate) fn accept_nonblocking(
     _: &socket2::Socket,
 ) -> io::Result<(socket2::Socket, socket2::SockAddr)> {
     Err(enosys())
 }
+
 pub(crate) fn set_defer_accept(_: &socket2::Socket, _: u32) -> io::Result<()> {
     Err(enosys())
 }
-pub(crate) const CLOSE_DEREGISTERS: bool = false;
+
+// The sandbox: no directory can be opened, so every path is refused with ENOSYS.
+
+/// An open directory (none can be opened here).
+#[derive(Debug)]
+pub(crate) struct Dir(());
+
+impl Dir {
+    pub(crate) fn open_root(_path: &Path) -> io::Result<Dir> {
+        Err(enosys())
+    }
+}
+
+pub(crate) fn open_dir_at(_parent: &Dir, _name: &OsStr) -> io::Result<Entry<Dir>> {
+    Err(enosys())
+}
+
+pub(crate) fn open_file_at(
+    _parent: &Dir,
+    _name: &OsStr,
+    _mode: OpenMode,
+) -> io::Result<Entry<File>> {
+    Err(enosys())
+}
+
+pub(crate) fn unlink_at(_parent: &Dir, _name: &OsStr) -> io::Result<()> {
+    Err(enosys())
+}

@@ -65,6 +65,7 @@ pub fn cases(ctx: &Ctx) -> Result<Vec<Case>, String> {
     Ok(cases)
 }
 
+#[cfg_attr(not(any(target_os = "linux", windows)), allow(dead_code))] // Linux/Windows probes.
 fn fail(e: impl std::fmt::Display) -> CaseError {
     CaseError::Fail(e.to_string())
 }
@@ -72,6 +73,7 @@ fn fail(e: impl std::fmt::Display) -> CaseError {
 /// What a probe calls the ABI with: a context allowed to read and write files under a scratch
 /// root and to connect to and listen on 127.0.0.1, an open file holding "data", a listener and
 /// a 16-byte capability.
+#[cfg_attr(not(any(target_os = "linux", windows)), allow(dead_code))] // Linux/Windows probes.
 struct Fixture {
     ctx: Arc<Context>,
     fd: u64,
@@ -80,6 +82,7 @@ struct Fixture {
     _scratch: Scratch,
 }
 
+#[cfg_attr(not(any(target_os = "linux", windows)), allow(dead_code))] // Linux/Windows probes.
 impl Fixture {
     fn new() -> Result<Self, CaseError> {
         let scratch = Scratch::new("syscall").map_err(fail)?;

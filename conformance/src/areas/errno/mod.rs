@@ -81,7 +81,8 @@ fn complete(names: &[String]) -> CaseResult {
 }
 
 /// One code on one platform: numbering, both lookup directions, and on the host a real
-/// `io::Error` carrying each host number.
+/// `io::Error` carrying each host number. Off the host this compares the runtime's table with
+/// `cases/errno.toml`; what checks the numbers themselves is in that file's header.
 fn table_row(row: &CodeRow, p: Platform) -> CaseResult {
     let Some(errno) = Errno::from_name(&row.name) else {
         fail!("the runtime has no code named {}", row.name);

@@ -1,5 +1,7 @@
 //! Real OS failures, provoked here and mapped through `Errno::from_io_error`.
 
+#![allow(unsafe_code)] // dup2, close, read and lseek through libc on descriptors made here; pre_exec
+
 use crate::{Case, CaseError, CaseResult, Ctx, Scratch, ensure_eq};
 use neurlang::runtime::Errno;
 use serde::Deserialize;

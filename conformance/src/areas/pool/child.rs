@@ -1,6 +1,8 @@
 //! Pool trials that must run in a child process: calling a released slot (which must trap),
 //! `PR_SET_MDWE` (irreversible for the process) and seccomp (likewise).
 
+#![allow(unsafe_code)] // calls a released slot, mmap and prctl / seccomp through libc in a child
+
 use super::{Program, load};
 use crate::{Case, CaseError, CaseResult, Ctx, child, ensure};
 use neurlang::runtime::BufferPool;

@@ -58,6 +58,7 @@ impl Program {
     }
 
     /// Writes the program into `pool`'s buffer `buf`, calls it, and checks the result.
+    #[allow(unsafe_code)] // calls the table's machine code
     pub fn run_in(&self, buf: &mut neurlang::runtime::ExecutableBuffer<'_>) -> Result<(), String> {
         let bytes = self.bytes().ok_or("no encoding for this architecture")?;
         buf.reset();
@@ -211,6 +212,7 @@ fn exec(backend: Backend, p: &Program, emulated: bool) -> CaseResult {
 }
 
 /// The specification's example, with `extern "C"`.
+#[allow(unsafe_code)] // calls the table's machine code
 fn spec_example(p: &Program) -> CaseResult {
     let machine_code = p.bytes().ok_or("no code")?;
     let pool = BufferPool::new(64);
@@ -280,6 +282,7 @@ fn poison_released() -> CaseResult {
     Ok(())
 }
 
+#[allow(unsafe_code)] // reads the slot's executable view
 fn read(buf: &neurlang::runtime::ExecutableBuffer<'_>, n: usize) -> Vec<u8> {
     // SAFETY: the slot has at least `n` readable bytes in its executable view, held by `buf`.
     unsafe { std::slice::from_raw_parts(buf.as_ptr(), n) }.to_vec()

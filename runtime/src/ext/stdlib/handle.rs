@@ -21,7 +21,6 @@
 //! shared counter.
 //!
 //! Freed, forged and wrong-type handles all give [`StdlibError::InvalidHandle`].
-#![allow(unsafe_code)] // Filling a vacant slot that the free list handed to this thread alone.
 
 use super::StdlibError;
 use super::slot::Slot;
@@ -230,6 +229,7 @@ impl<T> HandleTable<T> {
 
     /// Stores `value` and returns its new handle.
     #[inline(always)]
+    #[allow(unsafe_code)] // filling a vacant slot that the free list handed to this thread alone
     pub fn insert(&self, value: T) -> Result<Handle, StdlibError> {
         let index = match spare::take(self.kind(), &self.orphans)
             .or_else(|| self.pop_free())

@@ -1,12 +1,14 @@
 //! The fast path of the event loop on epoll (Linux, Android).
 //!
-//! polling's `wait` re-arms its timerfd and its notifier on every call (about five syscalls,
-//! 1.9 µs here). A poll needs none of that: one `epoll_wait` on polling's own epoll descriptor,
-//! with the timeout in whole milliseconds (rounded up, so timers never fire early; the runtime's
-//! timers have millisecond resolution anyway). Events of our registrations are returned to the caller (their keys are our
-//! tokens, and oneshot disarming is what polling itself would have done). If polling's
-//! notifier or timer (key `usize::MAX`) shows up, the caller must also run polling's `wait`,
-//! which clears the notification and re-arms both unconditionally.
+//! polling's `wait` re-arms its timerfd and its notifier on every call (about five syscalls; the
+//! README's event-loop row has its time against one `epoll_wait`, from `cargo bench -p
+//! neurlang-benches --bench aio`, `polling_wait_zero`). A poll needs none of that: one `epoll_wait`
+//! on polling's own epoll descriptor, with the timeout in whole milliseconds (rounded up, so timers
+//! never fire early; the runtime's timers have millisecond resolution anyway). Events of our
+//! registrations are returned to the caller (their keys are our tokens, and oneshot disarming is
+//! what polling itself would have done). If polling's notifier or timer (key `usize::MAX`) shows
+//! up, the caller must also run polling's `wait`, which clears the notification and re-arms both
+//! unconditionally.
 #![allow(unsafe_code)] // one epoll_wait on polling's epoll descriptor
 
 use std::io;

@@ -7,7 +7,7 @@ use socket2::{SockAddr, Socket};
 
 /// Whether `SO_REUSEPORT` spreads incoming connections over every socket bound to the port
 /// (Linux, DragonFly). On macOS and the other BSDs it only lets sockets share the port: the most
-/// recently bound one receives every connection (DESIGN.md §3).
+/// recently bound one receives every connection.
 pub(crate) const REUSE_PORT_BALANCES: bool = cfg!(any(
     target_os = "linux",
     target_os = "android",

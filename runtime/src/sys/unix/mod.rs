@@ -1,6 +1,5 @@
 //! Unix backends (Linux, macOS, FreeBSD).
 
-#![allow(unsafe_code)] // System calls through libc; each block has its SAFETY comment.
 mod cache;
 mod memfd;
 mod mmap;
@@ -34,14 +33,7 @@ mod source;
 pub use source::{AsRawSource, RawSource};
 pub(crate) use source::{add, connect_in_progress, delete, modify};
 
-/// An event collected by a backend's zero-timeout fast path (`wait_now`).
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct RawEvent {
-    pub key: usize,
-    pub readable: bool,
-    pub writable: bool,
-    pub error: bool,
-}
+use super::RawEvent;
 
 // The zero-timeout fast path of the event loop, one mechanism per kernel interface: one
 // `epoll_wait(0)` on polling's epoll descriptor, a poll(2) probe of its kqueue descriptor, or

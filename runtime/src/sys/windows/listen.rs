@@ -16,7 +16,8 @@ pub(crate) const REUSE_PORT_BALANCES: bool = false;
 pub(crate) const REUSE_PORT_LB: bool = false;
 
 /// Prepares a socket that will listen: `SO_EXCLUSIVEADDRUSE`, so no other socket can bind the
-/// same port (WinSock's `SO_REUSEADDR` would let another process steal it; DESIGN.md §3).
+/// same port (WinSock's `SO_REUSEADDR` would let another process bind it too and take its
+/// connections).
 pub(crate) fn prepare_listener(socket: &Socket) -> io::Result<()> {
     let on: i32 = 1;
     // SAFETY: the socket is open (borrowed for the call); the option value points at a live i32

@@ -18,9 +18,7 @@ pub(crate) const HOST_PLATFORM: Option<Platform> = Some(Platform::Windows);
 
 mod source;
 pub use source::{AsRawSource, RawSource};
-pub(crate) use source::{
-    RawEvent, WAIT_BLOCKS, add, connect_in_progress, delete, modify, wait_now,
-};
+pub(crate) use source::{WAIT_BLOCKS, add, connect_in_progress, delete, modify, wait_now};
 
 mod cputime;
 pub use cputime::thread_cpu_time;

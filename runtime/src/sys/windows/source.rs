@@ -4,6 +4,7 @@
 use std::io;
 use std::os::windows::io::{AsRawSocket, AsSocket, BorrowedSocket, RawSocket};
 
+use crate::sys::RawEvent;
 use polling::{Event, PollMode, Poller};
 
 /// The raw handle of a pollable source on this OS: a socket.
@@ -55,15 +56,6 @@ pub(crate) fn modify(poller: &Poller, raw: RawSource, ev: Event, mode: PollMode)
 /// Removes a registered source.
 pub(crate) fn delete(poller: &Poller, raw: RawSource) -> io::Result<()> {
     poller.delete(borrow(raw))
-}
-
-/// An event collected by a backend's zero-timeout fast path (none on IOCP).
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct RawEvent {
-    pub key: usize,
-    pub readable: bool,
-    pub writable: bool,
-    pub error: bool,
 }
 
 /// IOCP has no cheap "anything pending?" probe: polling's full `wait` always.
