@@ -11,8 +11,8 @@
 //!   no-follow opens, links resolved in user space. It is the only resolver on macOS, FreeBSD and
 //!   Windows, and Linux falls back to it for good when `openat2` reports `ENOSYS` (kernels before
 //!   5.6, qemu-user) and for the one call when it reports `EPERM` (seccomp profiles that deny it;
-//!   a real `EPERM` comes back from the walk too). It never falls back to anything that resolves
-//!   a checked name again.
+//!   a real `EPERM` comes back from the walk too) or `EAGAIN` (a rename raced a `..`). It never
+//!   falls back to anything that resolves a checked name again.
 //!
 //! An entry of `file_paths` that names a file (not a directory) allows that one file: its own
 //! path opens it (without following it if it has become a link), any path beneath it is
@@ -145,7 +145,9 @@ impl Sandbox {
     }
 
     /// The kernel resolver's answer, unless the walk must answer: the kernel has none, or it
-    /// reported `ENOSYS` (turns it off for good) or `EPERM` (this call goes to the walk).
+    /// reported `ENOSYS` (turns it off for good), `EPERM` or `EAGAIN` (this call goes to the
+    /// walk; `openat2` says `EAGAIN` when a concurrent rename kept it from proving that a `..`
+    /// stayed beneath the root).
     fn kernel<T>(&self, call: impl FnOnce() -> Option<io::Result<T>>) -> Option<Result<T, Errno>> {
         if self.walk_only.load(Ordering::Relaxed) {
             return None;
@@ -157,7 +159,7 @@ impl Sandbox {
                     self.walk_only.store(true, Ordering::Relaxed);
                     None
                 }
-                Errno::EPERM => None,
+                Errno::EPERM | Errno::EAGAIN => None,
                 other => Some(Err(refusal(other))),
             },
         }
