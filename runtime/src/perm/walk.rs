@@ -24,7 +24,6 @@
 use crate::errno::Errno;
 use crate::perm::OpenMode;
 use crate::sys::{self, Dir, Entry};
-use std::collections::VecDeque;
 use std::ffi::{OsStr, OsString};
 use std::fs::File;
 use std::io;
@@ -43,11 +42,12 @@ enum Step {
     Here,
 }
 
-/// A resolution in progress: the directories entered below the root, and the steps left.
+/// A resolution in progress: the directories entered below the root, and the steps left (a
+/// stack: the next step is the last).
 struct Walk<'r> {
     root: &'r Dir,
     held: Vec<Dir>,
-    steps: VecDeque<Step>,
+    steps: Vec<Step>,
     links: usize,
 }
 
@@ -56,7 +56,7 @@ impl<'r> Walk<'r> {
         let mut walk = Walk {
             root,
             held: Vec::new(),
-            steps: VecDeque::new(),
+            steps: Vec::new(),
             links: 0,
         };
         walk.push_front(rel)?;
@@ -69,26 +69,24 @@ impl<'r> Walk<'r> {
 
     /// Puts the components of `path` before the remaining steps; an absolute path is refused.
     fn push_front(&mut self, path: &Path) -> Result<(), Errno> {
-        let mut steps = Vec::new();
+        let start = self.steps.len();
+        for c in path.components() {
+            match c {
+                Component::CurDir => {}
+                Component::ParentDir => self.steps.push(Step::Up),
+                Component::Normal(n) => self.steps.push(Step::Name(n.to_os_string())),
+                Component::RootDir | Component::Prefix(_) => return Err(Errno::EACCES),
+            }
+        }
         let trailing = path
             .as_os_str()
             .as_encoded_bytes()
             .last()
             .is_some_and(|&b| std::path::is_separator(char::from(b)));
-        for c in path.components() {
-            match c {
-                Component::CurDir => {}
-                Component::ParentDir => steps.push(Step::Up),
-                Component::Normal(n) => steps.push(Step::Name(n.to_os_string())),
-                Component::RootDir | Component::Prefix(_) => return Err(Errno::EACCES),
-            }
-        }
         if trailing {
-            steps.push(Step::Here);
+            self.steps.push(Step::Here);
         }
-        for s in steps.into_iter().rev() {
-            self.steps.push_front(s);
-        }
+        self.steps[start..].reverse();
         Ok(())
     }
 
@@ -108,7 +106,7 @@ impl<'r> Walk<'r> {
     /// separator followed it (a link's target ending with one: it must be a directory), or
     /// `None` when the path ends on a directory already held (the root, or after a `..`).
     fn enter_to_last(&mut self) -> Result<Option<(OsString, bool)>, Errno> {
-        while let Some(step) = self.steps.pop_front() {
+        while let Some(step) = self.steps.pop() {
             match step {
                 Step::Up => {
                     if self.held.pop().is_none() {
@@ -151,7 +149,7 @@ pub(crate) fn open(root: &Dir, rel: &Path, mode: OpenMode) -> Result<File, Errno
             Some((_, true)) if mode.create => return Err(Errno::EISDIR),
             Some((name, true)) => {
                 walk.enter(&name)?;
-                walk.steps.push_back(Step::Here);
+                walk.steps.insert(0, Step::Here);
                 continue;
             }
             Some((name, false)) => name,
