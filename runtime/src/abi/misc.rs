@@ -79,7 +79,9 @@ fn lines(raw: &[u8]) -> Result<Vec<String>, Errno> {
 
 /// For the embedder, never for generated code: replaces the process-default context with a
 /// fresh one (empty tables) whose permissions are `flags` (`NEURLANG_SANDBOX_*`), the
-/// newline-separated allowed `paths` and `hosts`. Returns 0.
+/// newline-separated allowed `paths` and `hosts`. Each allowed path (a directory, or a single
+/// file) is opened now and its handle kept: later opens resolve beneath that handle, never by
+/// name from the top (see [`Sandbox`](crate::perm::Sandbox)). Returns 0.
 ///
 /// # Safety
 /// `paths` and `hosts` must each be null with length 0, or valid for reads of their length.
