@@ -15,8 +15,8 @@
 //!   falls back to anything that resolves a checked name again.
 //!
 //! Why not `cap-std` (bytecodealliance's capability file system, behind wasmtime's WASI), which
-//! does the same on Unix and Windows: it costs the C ABI about four times the walk's size (the
-//! runtime is measured against the spec's ~100 KB by `ci/size.sh`), for the same system calls on
+//! does the same on Unix and Windows: it would add several times what the walk adds to the C
+//! ABI's size (measured against the spec's ~100 KB by `ci/size.sh`), for the same system call on
 //! Linux (one `openat2`). The figures, the open's cost against `open(2)` for each resolver, and
 //! their commands are in the README ("The file sandbox").
 //!
