@@ -7,7 +7,9 @@ use std::fmt;
 pub enum CaseError {
     /// The runtime does not conform: what was expected and what happened.
     Fail(String),
-    /// The case cannot run here (found out while running); the reason is reported.
+    /// The case cannot run here (found out while running); the reason is reported. A reason
+    /// that many cases share is written `GENERAL; SPECIFIC`: the report groups skips by the part
+    /// before the first `; `.
     Skip(String),
 }
 
@@ -53,7 +55,8 @@ pub struct Case {
     pub area: &'static str,
     /// The full, unique name, starting with the area: `errno.table.ENOENT.linux`.
     pub name: String,
-    /// Set when the case cannot run on this platform, with the reason.
+    /// Set when the case cannot run on this platform, with the reason (`GENERAL; SPECIFIC`
+    /// when many cases share the general part, as for [`CaseError::Skip`]).
     pub skip: Option<String>,
     /// Set when the case is a known failure here (from `cases/known-failures.toml`): its outcome
     /// is inverted, so an unexpected pass fails.

@@ -1,5 +1,6 @@
 //! The `cargo test` front end: one libtest-mimic trial per case.
 
+use crate::report::SkipGroups;
 use crate::{Case, Ctx, Outcome, child, collect};
 use libtest_mimic::{Arguments, Failed, Trial};
 use std::process::ExitCode;
@@ -18,17 +19,20 @@ pub fn test_main() -> ExitCode {
             ctx.host.label(),
             cases.len()
         );
-        let skipped: Vec<&Case> = cases
-            .iter()
-            .filter(|c| {
-                c.skip.is_some() && args.filter.as_deref().is_none_or(|f| c.name.contains(f))
-            })
-            .collect();
-        if !skipped.is_empty() {
-            println!("skipped here, with the reason (shown as ignored below):");
-            for c in skipped {
-                println!("  {}: {}", c.name, c.skip.as_deref().unwrap_or_default());
-            }
+        let skips = SkipGroups::of(
+            cases
+                .iter()
+                .filter(|c| args.filter.as_deref().is_none_or(|f| c.name.contains(f)))
+                .filter_map(|c| Some((c.name.as_str(), c.skip.as_deref()?))),
+        );
+        if !skips.groups.is_empty() {
+            println!(
+                "skipped here ({}; each case is listed as ignored below):",
+                skips.summary()
+            );
+            let mut out = String::new();
+            skips.render(&mut out, false);
+            print!("{out}");
         }
     }
 

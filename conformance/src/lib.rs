@@ -10,7 +10,8 @@
 //! - `cargo test -p neurlang-conformance`: one libtest-mimic trial per case, filterable by
 //!   name (`cargo test -p neurlang-conformance -- errno.provoke`);
 //! - `cargo run --release -p neurlang-conformance`: the conformance report, a table per area
-//!   with every skip's reason, `--json` for machines and `merge` for a cross-platform matrix.
+//!   with the skips grouped by reason (`--verbose` names every skipped case), `--json` for
+//!   machines (every case) and `merge` for a cross-platform matrix.
 //!
 //! Known failures are data too (`cases/known-failures.toml`): they run, and their outcome is
 //! inverted, so a fix that makes one pass is noticed.

@@ -1,7 +1,7 @@
 //! `neurlang-conformance`: the conformance report.
 //!
 //! ```text
-//! neurlang-conformance [--json FILE] [--filter TEXT] [--threads N] [--quiet]
+//! neurlang-conformance [--json FILE] [--filter TEXT] [--threads N] [--quiet] [--verbose]
 //! neurlang-conformance merge REPORT.json... [--markdown FILE]
 //! ```
 
@@ -11,11 +11,13 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 const USAGE: &str = "\
-usage: neurlang-conformance [--json FILE] [--filter TEXT] [--threads N] [--quiet]
+usage: neurlang-conformance [--json FILE] [--filter TEXT] [--threads N] [--quiet] [--verbose]
        neurlang-conformance merge REPORT.json... [--markdown FILE]
 
-Runs the whole conformance suite on this platform and prints a table per area, with the reason
-for every skip; exits 1 if any case fails. --json also writes a machine-readable report.
+Runs the whole conformance suite on this platform and prints a table per area, the skips
+grouped by reason (the first few cases of each; --verbose names every case) and every failure
+with its message; exits 1 if any case fails. --json also writes a machine-readable report of
+every case.
 `merge` combines the JSON reports of several platforms into one markdown matrix (stdout, or
 --markdown FILE); it exits 1 if any merged report has a failure.";
 
@@ -36,6 +38,7 @@ fn run(args: &[String]) -> Result<ExitCode, String> {
         return merge(&args[1..]);
     }
     let mut json: Option<PathBuf> = None;
+    let mut verbose = false;
     let mut opts = RunOptions {
         filter: None,
         threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
@@ -52,6 +55,7 @@ fn run(args: &[String]) -> Result<ExitCode, String> {
                     .map_err(|_| "--threads takes a number")?
             }
             "--quiet" => opts.progress = false,
+            "--verbose" => verbose = true,
             "-h" | "--help" => {
                 println!("{USAGE}");
                 return Ok(ExitCode::SUCCESS);
@@ -70,7 +74,7 @@ fn run(args: &[String]) -> Result<ExitCode, String> {
         );
     }
     let report = report::run(ctx.host.clone(), cases, &opts);
-    print!("{}", report.render_text());
+    print!("{}", report.render_text(verbose));
     if let Some(path) = json {
         let text = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?;
         std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;

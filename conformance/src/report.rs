@@ -251,8 +251,9 @@ impl Report {
         t
     }
 
-    /// The human-readable report: a table per area, then every skip, known failure and failure.
-    pub fn render_text(&self) -> String {
+    /// The human-readable report: a table per area, the skips grouped by reason (every skipped
+    /// case named when `verbose`), then every known failure and failure with its message.
+    pub fn render_text(&self, verbose: bool) -> String {
         let mut out = String::new();
         let _ = writeln!(
             out,
@@ -290,8 +291,22 @@ impl Report {
             t.known,
             t.total()
         );
+        let skips = SkipGroups::of(
+            self.cases
+                .iter()
+                .filter(|c| c.status == Status::Skip)
+                .map(|c| (c.name.as_str(), c.detail.as_str())),
+        );
+        if !skips.groups.is_empty() {
+            let hint = if verbose {
+                ""
+            } else {
+                "; `--verbose` names every case"
+            };
+            let _ = writeln!(out, "\nSkipped here, and why ({}{hint}):", skips.summary());
+            skips.render(&mut out, verbose);
+        }
         for (status, title) in [
-            (Status::Skip, "Skipped here, and why"),
             (Status::KnownFailure, "Known failures (failed as recorded)"),
             (Status::Fail, "FAILURES"),
         ] {
@@ -315,6 +330,111 @@ impl Report {
             t.pass, t.fail, t.skip, t.known
         );
         out
+    }
+}
+
+/// How many case names a skip reason shows unless the listing is verbose.
+const NAMES_SHOWN: usize = 3;
+
+/// Skipped cases grouped by reason, for people: one line per reason with the count and the
+/// first few names (every name when verbose). Both front ends print skips this way.
+///
+/// A reason written `GENERAL; SPECIFIC` is grouped by its general part: the text after the
+/// first `; ` says what differs from case to case (`…; vector has key 128, nonce 96, tag 128
+/// bits`), and shows in the verbose listing beside each name.
+#[derive(Debug, Default)]
+pub struct SkipGroups<'a> {
+    /// In order of size, then of first appearance.
+    pub groups: Vec<SkipGroup<'a>>,
+}
+
+/// The skipped cases that share a reason.
+#[derive(Debug)]
+pub struct SkipGroup<'a> {
+    /// The reason, or its general part when the cases' reasons differ after the `; `.
+    pub reason: &'a str,
+    /// Each case's name and its whole reason, in the order given.
+    pub cases: Vec<(&'a str, &'a str)>,
+}
+
+impl<'a> SkipGroups<'a> {
+    /// Groups `(name, reason)` pairs.
+    pub fn of(skips: impl IntoIterator<Item = (&'a str, &'a str)>) -> SkipGroups<'a> {
+        let mut groups: Vec<SkipGroup<'a>> = Vec::new();
+        for (name, reason) in skips {
+            let general = reason.split_once("; ").map_or(reason, |(g, _)| g);
+            match groups.iter_mut().find(|g| g.reason == general) {
+                Some(g) => g.cases.push((name, reason)),
+                None => groups.push(SkipGroup {
+                    reason: general,
+                    cases: vec![(name, reason)],
+                }),
+            }
+        }
+        // Stable: equal sizes keep their first appearance's order.
+        groups.sort_by_key(|g| std::cmp::Reverse(g.cases.len()));
+        SkipGroups { groups }
+    }
+
+    /// `273 cases, 4 reasons`.
+    pub fn summary(&self) -> String {
+        let cases: usize = self.groups.iter().map(|g| g.cases.len()).sum();
+        let plural =
+            |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+        format!(
+            "{}, {}",
+            plural(cases, "case", "cases"),
+            plural(self.groups.len(), "reason", "reasons")
+        )
+    }
+
+    /// Appends one line per reason: `  COUNT  REASON: NAME, NAME, NAME and N more`; when
+    /// `verbose`, the reason line is followed by every name (with its specific part).
+    pub fn render(&self, out: &mut String, verbose: bool) {
+        for g in &self.groups {
+            let _ = write!(out, "  {:>5}  {}", g.cases.len(), g.display_reason());
+            if verbose {
+                let _ = writeln!(out, ":");
+                for &(name, reason) in &g.cases {
+                    match reason.split_once("; ") {
+                        Some((_, specific)) if g.varies() => {
+                            let _ = writeln!(out, "           {name}: {specific}");
+                        }
+                        _ => {
+                            let _ = writeln!(out, "           {name}");
+                        }
+                    }
+                }
+                continue;
+            }
+            let shown: Vec<&str> = g.cases.iter().take(NAMES_SHOWN).map(|c| c.0).collect();
+            let _ = write!(out, ": {}", shown.join(", "));
+            match g.cases.len().saturating_sub(NAMES_SHOWN) {
+                0 => {}
+                more => {
+                    let _ = write!(out, " and {more} more");
+                }
+            }
+            let _ = writeln!(out);
+        }
+    }
+}
+
+impl SkipGroup<'_> {
+    /// True when the cases' whole reasons are not all the same.
+    fn varies(&self) -> bool {
+        self.cases.iter().any(|c| c.1 != self.cases[0].1)
+    }
+
+    /// The whole reason when every case has it, else the general part and how many variants.
+    fn display_reason(&self) -> String {
+        if !self.varies() {
+            return self.cases[0].1.to_string();
+        }
+        let mut variants: Vec<&str> = self.cases.iter().map(|c| c.1).collect();
+        variants.sort_unstable();
+        variants.dedup();
+        format!("{}; … ({} variants)", self.reason, variants.len())
     }
 }
 
@@ -436,5 +556,44 @@ mod tests {
             "{md}"
         );
         assert!(md.contains("| `abi::b` | pass | fail |"), "{md}");
+    }
+
+    #[test]
+    fn skips_group_by_reason_with_the_first_names() {
+        let mut cases = vec![("pool.a", Status::Skip, "no map-jit here")];
+        let names: Vec<String> = (1..=5).map(|i| format!("ext.tc{i}")).collect();
+        for (i, n) in names.iter().enumerate() {
+            let detail = if i % 2 == 0 {
+                "AES-256 only; key 128"
+            } else {
+                "AES-256 only; key 192"
+            };
+            cases.push((n.as_str(), Status::Skip, detail));
+        }
+        cases.push(("abi.x", Status::Fail, "wrong errno"));
+        let r = report("linux", &cases);
+
+        let text = r.render_text(false);
+        assert!(
+            text.contains("Skipped here, and why (6 cases, 2 reasons;"),
+            "{text}"
+        );
+        let lines: Vec<&str> = text.lines().filter(|l| l.starts_with("  ")).collect();
+        assert_eq!(
+            lines,
+            [
+                "      5  AES-256 only; … (2 variants): ext.tc1, ext.tc2, ext.tc3 and 2 more",
+                "      1  no map-jit here: pool.a",
+                "  abi.x: wrong errno",
+            ],
+            "{text}"
+        );
+
+        let verbose = r.render_text(true);
+        assert!(
+            verbose.contains("           ext.tc5: key 128\n"),
+            "{verbose}"
+        );
+        assert!(verbose.contains("           pool.a\n"), "{verbose}");
     }
 }

@@ -235,7 +235,7 @@ pub fn table(summaries: &[ServerSummary], ratios: &[Ratio]) -> String {
     t
 }
 
-/// The markdown section for the README: how it was run, then the table.
+/// The markdown section for docs/performance.md: how it was run, then the table.
 pub fn markdown(results: &Results) -> String {
     let m = &results.meta;
     let failed: Vec<&Run> = results.runs.iter().filter(|r| !r.ok).collect();

@@ -17,7 +17,7 @@
 //! never longer than the next timer (rounded up), and no timer is re-armed per poll.
 //!
 //! Measured figures (empty poll against a raw `epoll_wait(0)`, timer insert/cancel with 1 k to
-//! 1 M live timers) are in the README, with the command that produced them.
+//! 1 M live timers) are in docs/performance.md, with the command that produced them.
 
 mod event_loop;
 mod executor;

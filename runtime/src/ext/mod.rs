@@ -2,8 +2,8 @@
 //! `ext.call`, identified by a numeric [`ExtId`].
 //!
 //! * [`ExtensionRegistry`] dispatches through a dense table indexed by ID, not the spec's
-//!   `HashMap` (the README's ext-call row has both, from `cargo bench -p neurlang-benches --bench
-//!   ext`); the name map serves registration and lookup only.
+//!   `HashMap` (the ext-call row of docs/performance.md has both, from
+//!   `cargo bench -p neurlang-benches --bench ext`); the name map serves registration and lookup only.
 //! * ID ranges: 1–99 crypto (built-ins 1–10, [`crypto`]), 100–189 the standard library
 //!   ([`stdlib`]), 190–999 reserved, custom extensions from 1000 up.
 //! * Pointer arguments are capability tokens ([`crate::cap`]); built-in extensions declare which

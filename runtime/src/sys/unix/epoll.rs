@@ -1,8 +1,8 @@
 //! The fast path of the event loop on epoll (Linux, Android).
 //!
 //! polling's `wait` re-arms its timerfd and its notifier on every call (about five syscalls; the
-//! README's event-loop row has its time against one `epoll_wait`, from `cargo bench -p
-//! neurlang-benches --bench aio`, `polling_wait_zero`). A poll needs none of that: one `epoll_wait`
+//! event-loop row of docs/performance.md has its time against one `epoll_wait`, from
+//! `cargo bench -p neurlang-benches --bench aio`, `polling_wait_zero`). A poll needs none of that: one `epoll_wait`
 //! on polling's own epoll descriptor, with the timeout in whole milliseconds (rounded up, so timers
 //! never fire early; the runtime's timers have millisecond resolution anyway). Events of our
 //! registrations are returned to the caller (their keys are our tokens, and oneshot disarming is
