@@ -1,7 +1,7 @@
 //! The sandbox's open: a 3-deep path (`root/a/b/c/f`) opened for reading and closed, through each
 //! resolver (`Sandbox::with_resolver`: the kernel's `openat2(RESOLVE_BENEATH)` and the portable
 //! walk), against plain `open(2)` of the same absolute path (std's `File::open`). The figures
-//! and the command are in the README ("The sandbox's cost").
+//! and the command are in docs/performance.md ("The file sandbox").
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use neurlang::runtime::{IOPermissions, OpenMode, Resolver, Sandbox};

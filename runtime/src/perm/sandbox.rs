@@ -18,7 +18,7 @@
 //! does the same on Unix and Windows: it would add several times what the walk adds to the C
 //! ABI's size (measured against the spec's ~100 KB by `ci/size.sh`), for the same system call on
 //! Linux (one `openat2`). The figures, the open's cost against `open(2)` for each resolver, and
-//! their commands are in the README ("The file sandbox").
+//! their commands are in docs/performance.md ("The file sandbox").
 //!
 //! An entry of `file_paths` that names a file (not a directory) allows that one file: its own
 //! path opens it (without following it if it has become a link), any path beneath it is
