@@ -41,7 +41,7 @@ pub fn cases(ctx: &Ctx) -> Result<Vec<Case>, String> {
     for row in file.row {
         let skip = match platform.as_str() {
             "linux" if emulated => Some(format!(
-                "{} -> {}: seccomp is unavailable under the emulator (ENOSYS)",
+                "seccomp is unavailable under the emulator (ENOSYS); {} -> {}",
                 row.function, row.linux
             )),
             "linux" => row
@@ -49,12 +49,12 @@ pub fn cases(ctx: &Ctx) -> Result<Vec<Case>, String> {
                 .clone()
                 .map(|why| format!("unverifiable: {} -> {}: {why}", row.function, row.linux)),
             "windows" if row.windows_probe.is_none() => Some(format!(
-                "unverified: {} -> {}: the row names no windows_probe",
+                "unverified: the row names no windows_probe; {} -> {}",
                 row.function, row.windows
             )),
             "windows" => None,
             "darwin" => Some(format!(
-                "unverified: {} -> {}: no syscall filter check on macOS",
+                "unverified: no syscall filter check on macOS; {} -> {}",
                 row.function, row.macos
             )),
             other => Some(format!("no mapping check on {other}")),
