@@ -309,20 +309,39 @@ fn crypto(dir: &Path) -> Result<Seeds, String> {
     Ok(seeds)
 }
 
-/// The AES-256-GCM tests without associated data that fit (96-bit IV, 128-bit tag, a message
-/// length that cannot read as a buffer index): `(key, iv, msg, valid)`.
-fn aes_gcm(g: &Value, t: &Value) -> Option<(Vec<u8>, Vec<u8>, Vec<u8>, bool)> {
+/// An AES-256-GCM test without associated data.
+struct AesGcm {
+    key: Vec<u8>,
+    iv: Vec<u8>,
+    msg: Vec<u8>,
+    valid: bool,
+}
+
+/// The AES-256-GCM test `t` if it fits (96-bit IV, 128-bit tag, no associated data, a message
+/// length that cannot read as a buffer index).
+fn aes_gcm(g: &Value, t: &Value) -> Option<AesGcm> {
     let (key, iv, msg) = (hex(t, "key"), hex(t, "iv"), hex(t, "msg"));
     let fits = g["keySize"] == 256
         && g["ivSize"] == 96
         && g["tagSize"] == 128
         && hex(t, "aad").is_empty()
         && unambiguous(&msg, 5);
-    fits.then(|| (key, iv, msg, t["result"] == "valid"))
+    let valid = t["result"] == "valid";
+    fits.then_some(AesGcm {
+        key,
+        iv,
+        msg,
+        valid,
+    })
 }
 
 fn aes_gcm_encrypt(g: &Value, t: &Value) -> Option<Vector> {
-    let (key, iv, msg, valid) = aes_gcm(g, t).filter(|a| a.3)?;
+    let AesGcm {
+        key,
+        iv,
+        msg,
+        valid,
+    } = aes_gcm(g, t).filter(|a| a.valid)?;
     Some(Vector {
         args: vec![B(0), B(1), B(2), V(msg.len() as u64), B(3), B(4)],
         bufs: vec![
@@ -340,7 +359,12 @@ fn aes_gcm_encrypt(g: &Value, t: &Value) -> Option<Vector> {
 }
 
 fn aes_gcm_decrypt(g: &Value, t: &Value) -> Option<Vector> {
-    let (key, iv, msg, valid) = aes_gcm(g, t)?;
+    let AesGcm {
+        key,
+        iv,
+        msg,
+        valid,
+    } = aes_gcm(g, t)?;
     Some(Vector {
         args: vec![B(0), B(1), B(2), V(msg.len() as u64), B(3), B(4)],
         bufs: vec![
