@@ -1,4 +1,4 @@
-//! The standard-library extensions (IDs: [`ids::STDLIB`](super::ids::STDLIB)): Vec, HashMap,
+//! The standard-library extensions (IDs: [`ids::STDLIB`]): Vec, HashMap,
 //! String and JSON values that Neurlang code holds through `u64` handles.
 //!
 //! Where the spec keeps every value in a global `RwLock<HashMap>` keyed by a counter, this
