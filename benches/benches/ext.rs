@@ -10,6 +10,7 @@ use aes_gcm::aead::{AeadInPlace, KeyInit};
 use aes_gcm::{Aes256Gcm, Nonce};
 use criterion::{Criterion, criterion_group, criterion_main};
 use neurlang::ext::crypto::aes256_gcm_seal;
+use neurlang::ext::ids;
 use neurlang::runtime::{CapPermissions, CapToken as Token, ExtCategory, ExtensionRegistry};
 use sha2::{Digest, Sha256};
 
@@ -62,7 +63,7 @@ fn ext(c: &mut Criterion) {
     });
     g.bench_function("sha256_1k/registry_call", |b| {
         let args = [input.get(), 1024, digest.get()];
-        b.iter(|| registry.call(1u32, black_box(&args), &mut out))
+        b.iter(|| registry.call(ids::SHA256, black_box(&args), &mut out))
     });
     // The extension receives the key on every call, so the like-for-like direct call includes
     // the key schedule; the variant with a pre-expanded key shows what that costs.
@@ -90,7 +91,7 @@ fn ext(c: &mut Criterion) {
             cipher.get(),
             tag.get(),
         ];
-        b.iter(|| registry.call(3u32, black_box(&args), &mut out))
+        b.iter(|| registry.call(ids::AES256_GCM_ENCRYPT, black_box(&args), &mut out))
     });
     g.finish();
 }

@@ -9,6 +9,7 @@
 use aes_gcm::aead::{AeadInPlace, KeyInit};
 use aes_gcm::{Aes256Gcm, Nonce};
 use gungraun::{LibraryBenchmarkConfig, library_benchmark, library_benchmark_group, main};
+use neurlang::ext::ids;
 use neurlang::ext::stdlib::{Stdlib, register_into};
 use neurlang::runtime::{
     AsyncRuntime, BufferPool, CapPermissions, CapToken, Errno, ExtCategory, ExtensionRegistry,
@@ -110,7 +111,7 @@ fn sha256_1kib_call((registry, t): (ExtensionRegistry, [u64; 6])) -> (ExtensionR
     let mut out = [0u64; 1];
     for _ in 0..N / 10 {
         registry
-            .call(1u32, black_box(&[t[0], 1024, t[1]]), &mut out)
+            .call(ids::SHA256, black_box(&[t[0], 1024, t[1]]), &mut out)
             .unwrap();
     }
     (registry, out[0])
@@ -125,7 +126,7 @@ fn aes256_gcm_encrypt_1kib_call(
     for _ in 0..N / 10 {
         registry
             .call(
-                3u32,
+                ids::AES256_GCM_ENCRYPT,
                 black_box(&[t[2], t[3], t[0], 1024, t[4], t[5]]),
                 &mut out,
             )
@@ -213,11 +214,11 @@ fn stdlib() -> (ExtensionRegistry, Arc<Stdlib>) {
 #[library_benchmark]
 #[bench::handles(setup = stdlib)]
 fn stdlib_vec_push_get((r, _lib): (ExtensionRegistry, Arc<Stdlib>)) -> u64 {
-    let v = r.call(100u32, &[], &mut []).unwrap();
+    let v = r.call(ids::VEC_NEW, &[], &mut []).unwrap();
     let mut sum = 0u64;
     for i in 0..N as u64 {
-        r.call(102u32, &[v, black_box(i)], &mut []).unwrap();
-        sum = sum.wrapping_add(r.call(104u32, &[v, black_box(i)], &mut []).unwrap());
+        r.call(ids::VEC_PUSH, &[v, black_box(i)], &mut []).unwrap();
+        sum = sum.wrapping_add(r.call(ids::VEC_GET, &[v, black_box(i)], &mut []).unwrap());
     }
     sum
 }
@@ -225,11 +226,15 @@ fn stdlib_vec_push_get((r, _lib): (ExtensionRegistry, Arc<Stdlib>)) -> u64 {
 #[library_benchmark]
 #[bench::handles(setup = stdlib)]
 fn stdlib_hashmap_insert_get((r, _lib): (ExtensionRegistry, Arc<Stdlib>)) -> u64 {
-    let m = r.call(120u32, &[], &mut []).unwrap();
+    let m = r.call(ids::HASHMAP_NEW, &[], &mut []).unwrap();
     let mut sum = 0u64;
     for i in 0..N as u64 {
-        r.call(121u32, &[m, black_box(i), i], &mut []).unwrap();
-        sum = sum.wrapping_add(r.call(122u32, &[m, black_box(i)], &mut []).unwrap());
+        r.call(ids::HASHMAP_INSERT, &[m, black_box(i), i], &mut [])
+            .unwrap();
+        sum = sum.wrapping_add(
+            r.call(ids::HASHMAP_GET, &[m, black_box(i)], &mut [])
+                .unwrap(),
+        );
     }
     sum
 }
@@ -246,9 +251,9 @@ fn strings() -> (ExtensionRegistry, Arc<Stdlib>, [u64; 2]) {
 fn stdlib_string_concat_len_free((r, _lib, s): (ExtensionRegistry, Arc<Stdlib>, [u64; 2])) -> u64 {
     let mut sum = 0u64;
     for _ in 0..N {
-        let c = r.call(143u32, &black_box(s), &mut []).unwrap();
-        sum = sum.wrapping_add(r.call(142u32, &[c], &mut []).unwrap());
-        r.call(154u32, &[c], &mut []).unwrap();
+        let c = r.call(ids::STRING_CONCAT, &black_box(s), &mut []).unwrap();
+        sum = sum.wrapping_add(r.call(ids::STRING_LEN, &[c], &mut []).unwrap());
+        r.call(ids::STRING_FREE, &[c], &mut []).unwrap();
     }
     sum
 }
@@ -261,7 +266,9 @@ fn json_source() -> (ExtensionRegistry, Arc<Stdlib>, u64) {
     let bytes = CapToken::new_owned(DOC.into(), CapPermissions::READ)
         .unwrap()
         .get();
-    let s = r.call(141u32, &[bytes, DOC.len() as u64], &mut []).unwrap();
+    let s = r
+        .call(ids::STRING_FROM_BYTES, &[bytes, DOC.len() as u64], &mut [])
+        .unwrap();
     (r, lib, s)
 }
 
@@ -270,8 +277,8 @@ fn json_source() -> (ExtensionRegistry, Arc<Stdlib>, u64) {
 fn stdlib_json_parse_free((r, _lib, s): (ExtensionRegistry, Arc<Stdlib>, u64)) -> u64 {
     let mut last = 0;
     for _ in 0..N / 10 {
-        last = r.call(170u32, &[black_box(s)], &mut []).unwrap();
-        r.call(179u32, &[last], &mut []).unwrap();
+        last = r.call(ids::JSON_PARSE, &[black_box(s)], &mut []).unwrap();
+        r.call(ids::JSON_FREE, &[last], &mut []).unwrap();
     }
     last
 }

@@ -9,23 +9,16 @@
 //! `cargo bench -p neurlang-benches --bench stdlib -- --warm-up-time 1 --measurement-time 3`
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use neurlang::ext::ids::{
+    HASHMAP_GET as MAP_GET, HASHMAP_INSERT as MAP_INSERT, HASHMAP_NEW as MAP_NEW, JSON_FREE,
+    JSON_PARSE, STRING_CONCAT, STRING_FREE, VEC_GET, VEC_NEW, VEC_PUSH,
+};
 use neurlang::ext::stdlib::{Stdlib, register_into};
-use neurlang::runtime::{ExtCategory, ExtensionRegistry};
+use neurlang::runtime::{ExtCategory, ExtId, ExtensionRegistry};
 use std::collections::HashMap;
 use std::hint::black_box;
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
-
-const VEC_PUSH: u32 = 102;
-const VEC_GET: u32 = 104;
-const VEC_NEW: u32 = 100;
-const MAP_NEW: u32 = 120;
-const MAP_INSERT: u32 = 121;
-const MAP_GET: u32 = 122;
-const STRING_CONCAT: u32 = 143;
-const STRING_FREE: u32 = 154;
-const JSON_PARSE: u32 = 170;
-const JSON_FREE: u32 = 179;
 
 const DOC: &str = r#"{"id":12345,"name":"neurlang","tags":["a","b","c"],"ok":true,"ratio":0.5,"nested":{"x":[1,2,3]}}"#;
 
@@ -48,7 +41,7 @@ fn registry() -> (ExtensionRegistry, Arc<Stdlib>) {
     (r, lib)
 }
 
-fn call(r: &ExtensionRegistry, id: u32, args: &[u64]) -> u64 {
+fn call(r: &ExtensionRegistry, id: impl Into<ExtId>, args: &[u64]) -> u64 {
     r.call(id, args, &mut []).unwrap()
 }
 
@@ -218,7 +211,7 @@ fn parallel(
 fn threads(c: &mut Criterion) {
     let (r, _lib) = registry();
     type Op = fn(&ExtensionRegistry, u64, u64);
-    let ops: [(&str, u32, Op); 3] = [
+    let ops: [(&str, ExtId, Op); 3] = [
         ("vec_get", VEC_NEW, |r, h, i| {
             black_box(call(r, VEC_GET, &[h, i & 15]));
         }),

@@ -5,8 +5,9 @@
 use std::sync::OnceLock;
 
 use arbitrary::Arbitrary;
+use neurlang::ext::ids;
 use neurlang::runtime::{
-    CapPermissions, CapToken as Token, Capability, ExtError, ExtensionRegistry,
+    CapPermissions, CapToken as Token, Capability, ExtError, ExtId, ExtensionRegistry,
 };
 
 use crate::encode::Encode;
@@ -14,7 +15,8 @@ use crate::encode::Encode;
 /// One arbitrary call, then a fixed AES-GCM and Ed25519 round with `key` and `msg`.
 #[derive(Arbitrary, Debug, Clone, PartialEq, Eq)]
 pub struct Input {
-    /// The extension ID of the arbitrary call, modulo 12.
+    /// The extension of the arbitrary call: an index into [`ids::CRYPTO`], modulo one more
+    /// than its length (the extra index is [`UNREGISTERED`]); see [`index_of`].
     pub id: u8,
     /// Raw argument values (up to 8); a value below 16 that indexes `bufs` becomes that
     /// buffer's token, any other value is passed as it is.
@@ -43,6 +45,22 @@ impl Input {
     }
 }
 
+/// The ID the arbitrary call uses for the index one past [`ids::CRYPTO`]: never registered
+/// (the registry refuses ID 0), so the fuzzer also calls an unknown extension.
+pub const UNREGISTERED: ExtId = ExtId(0);
+
+/// The extension [`Input::id`] selects.
+pub fn selected(id: u8) -> ExtId {
+    let i = usize::from(id) % (ids::CRYPTO.len() + 1);
+    ids::CRYPTO.get(i).copied().unwrap_or(UNREGISTERED)
+}
+
+/// The [`Input::id`] that selects built-in `ext` (its index in [`ids::CRYPTO`]), if it is one.
+pub fn index_of(ext: ExtId) -> Option<u8> {
+    let i = ids::CRYPTO.iter().position(|&id| id == ext)?;
+    u8::try_from(i).ok()
+}
+
 fn registry() -> &'static ExtensionRegistry {
     static R: OnceLock<ExtensionRegistry> = OnceLock::new();
     R.get_or_init(ExtensionRegistry::with_builtins)
@@ -57,9 +75,9 @@ fn bytes(t: Token) -> Vec<u8> {
     c.to_vec(0, c.length()).unwrap()
 }
 
-/// The arbitrary call of `input`: extension `id % 12` with the arguments mapped onto the
-/// buffers' tokens (revoked afterwards). `None` when it is skipped (a PBKDF2 iteration count
-/// above 1000: slow, not interesting).
+/// The arbitrary call of `input`: the extension [`selected`] by `input.id`, with the arguments
+/// mapped onto the buffers' tokens (revoked afterwards). `None` when it is skipped (a PBKDF2
+/// iteration count above 1000: slow, not interesting).
 pub fn arbitrary_call(input: &Input) -> Option<Result<u64, ExtError>> {
     let tokens: Vec<Token> = input
         .bufs
@@ -78,8 +96,8 @@ pub fn arbitrary_call(input: &Input) -> Option<Result<u64, ExtError>> {
         })
         .collect();
     let mut out = [0u64; 2];
-    let id = u32::from(input.id % 12);
-    let result = if id == 7 && args.get(4).is_some_and(|&i| i > 1000) {
+    let id = selected(input.id);
+    let result = if id == ids::PBKDF2_SHA256 && args.get(4).is_some_and(|&i| i > 1000) {
         None
     } else {
         Some(registry().call(id, &args, &mut out))
@@ -110,7 +128,7 @@ pub fn check(input: Input) {
     let (c, tag) = (buf(&vec![0; input.msg.len()], rw), buf(&[0; 16], rw));
     assert_eq!(
         r.call(
-            3u32,
+            ids::AES256_GCM_ENCRYPT,
             &[k.get(), n.get(), m.get(), len, c.get(), tag.get()],
             &mut out
         ),
@@ -125,7 +143,7 @@ pub fn check(input: Input) {
     let opened = buf(&vec![0xA5; ct.len()], rw);
     assert_eq!(
         r.call(
-            4u32,
+            ids::AES256_GCM_DECRYPT,
             &[k.get(), n.get(), ct0.get(), len, tg0.get(), opened.get()],
             &mut out
         ),
@@ -146,7 +164,7 @@ pub fn check(input: Input) {
     let plain = buf(&vec![0xA5; ct.len()], rw);
     assert_eq!(
         r.call(
-            4u32,
+            ids::AES256_GCM_DECRYPT,
             &[k.get(), n.get(), ctb.get(), len, tgb.get(), plain.get()],
             &mut out
         ),
@@ -157,7 +175,11 @@ pub fn check(input: Input) {
     // 3. A mutated Ed25519 signature never verifies.
     let sig = buf(&[0; 64], rw);
     assert_eq!(
-        r.call(8u32, &[k.get(), m.get(), len, sig.get()], &mut out),
+        r.call(
+            ids::ED25519_SIGN,
+            &[k.get(), m.get(), len, sig.get()],
+            &mut out
+        ),
         Ok(0)
     );
     let mut s = bytes(sig);
@@ -166,11 +188,19 @@ pub fn check(input: Input) {
     let pk = neurlang::ext::crypto::ed25519_public_key(&input.key);
     let pkb = buf(&pk, CapPermissions::READ);
     assert_eq!(
-        r.call(9u32, &[pkb.get(), m.get(), len, sb.get()], &mut out),
+        r.call(
+            ids::ED25519_VERIFY,
+            &[pkb.get(), m.get(), len, sb.get()],
+            &mut out
+        ),
         Ok(0)
     );
     assert_eq!(
-        r.call(9u32, &[pkb.get(), m.get(), len, sig.get()], &mut out),
+        r.call(
+            ids::ED25519_VERIFY,
+            &[pkb.get(), m.get(), len, sig.get()],
+            &mut out
+        ),
         Ok(1)
     );
     for t in [
@@ -183,6 +213,18 @@ pub fn check(input: Input) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_index_selects_a_builtin_and_one_more_an_unregistered_id() {
+        for (i, &id) in ids::CRYPTO.iter().enumerate() {
+            let index = index_of(id).unwrap();
+            assert_eq!((usize::from(index), selected(index)), (i, id));
+        }
+        let past = u8::try_from(ids::CRYPTO.len()).unwrap();
+        assert_eq!(selected(past), UNREGISTERED);
+        assert_eq!(registry().info(UNREGISTERED), None);
+        assert_eq!(selected(past + 1), ids::CRYPTO[0]);
+    }
 
     #[test]
     fn encoding_round_trips() {

@@ -16,7 +16,8 @@
 //!
 //! Each directory is emptied first, so the seeds are exactly what this program writes.
 
-use neurlang::runtime::ExtError;
+use neurlang::ext::ids;
+use neurlang::runtime::{ExtError, ExtId};
 use neurlang_fuzz_cases::{crypto_ext, safe_buffer, target};
 use safe_buffer::Op;
 use serde_json::Value;
@@ -165,39 +166,37 @@ use Arg::{B, V};
 const R: u8 = 1;
 const RW: u8 = 3;
 
-/// A crypto seed: its arbitrary call is extension `id` on `bufs` with `args` and must give
-/// `want` (checked here, so a seed is a real vector); the fixed round uses `key` (zero-padded
-/// to 32 bytes) and `msg`.
-struct Call<'a> {
-    name: String,
-    id: u8,
-    args: &'a [Arg],
+/// A test vector as the arbitrary call of a crypto seed: extension `ext` on `bufs` with `args`
+/// must give `want` (checked, so a seed is a real vector); the fixed round uses `key`
+/// (zero-padded to 32 bytes) and `msg`. `valid`: whether it counts against a [`Set`]'s quota of
+/// valid or of invalid vectors.
+struct Vector {
+    args: Vec<Arg>,
     bufs: Vec<(Vec<u8>, u8)>,
-    key: &'a [u8],
-    msg: &'a [u8],
+    key: Vec<u8>,
+    msg: Vec<u8>,
     want: Result<u64, ExtError>,
+    valid: bool,
 }
 
-impl Call<'_> {
-    fn seed(self, seeds: &mut Seeds) {
+impl Vector {
+    /// Appends the seed `name` whose arbitrary call is this vector on `ext`.
+    fn seed(self, name: String, ext: ExtId, seeds: &mut Seeds) {
+        let id = crypto_ext::index_of(ext)
+            .unwrap_or_else(|| panic!("{name}: {ext} is not a built-in crypto extension"));
         let args = self
             .args
             .iter()
             .map(|&a| match a {
                 B(i) => {
-                    assert!(
-                        (i as usize) < self.bufs.len(),
-                        "{}: no buffer {i}",
-                        self.name
-                    );
+                    assert!((i as usize) < self.bufs.len(), "{name}: no buffer {i}");
                     i
                 }
                 // A value below 16 that indexes a buffer would be read as that buffer's token.
                 V(x) => {
                     assert!(
                         x >= self.bufs.len() as u64,
-                        "{}: value {x} reads as a buffer's token",
-                        self.name
+                        "{name}: value {x} reads as a buffer's token"
                     );
                     x
                 }
@@ -207,20 +206,75 @@ impl Call<'_> {
         let n = self.key.len().min(32);
         key[..n].copy_from_slice(&self.key[..n]);
         let input = crypto_ext::Input {
-            id: self.id,
+            id,
             args,
             bufs: self.bufs,
             key,
-            msg: self.msg.to_vec(),
+            msg: self.msg,
             flip: (seeds.len() as u16, 1),
         };
         let got = crypto_ext::arbitrary_call(&input);
-        assert_eq!(got, Some(self.want), "{}: the vector's call", self.name);
-        seeds.push((self.name, input.to_bytes()));
+        assert_eq!(got, Some(self.want), "{name}: the vector's call");
+        seeds.push((name, input.to_bytes()));
     }
 }
 
-/// Whether a length can be passed as a value with `bufs` buffers (see [`Call::seed`]).
+/// A Wycheproof set as seeds `NAME-tcID` for extension `ext`: every test that `vector` turns
+/// into a call, up to `valid` valid and `invalid` invalid ones.
+struct Set {
+    file: &'static str,
+    name: &'static str,
+    ext: ExtId,
+    valid: usize,
+    invalid: usize,
+    vector: fn(group: &Value, test: &Value) -> Option<Vector>,
+}
+
+/// The Wycheproof sets the crypto seeds come from.
+const SETS: &[Set] = &[
+    Set {
+        file: "aes_gcm_test.json",
+        name: "wycheproof-aes-gcm-encrypt",
+        ext: ids::AES256_GCM_ENCRYPT,
+        valid: 4,
+        invalid: 0,
+        vector: aes_gcm_encrypt,
+    },
+    Set {
+        file: "aes_gcm_test.json",
+        name: "wycheproof-aes-gcm-decrypt",
+        ext: ids::AES256_GCM_DECRYPT,
+        valid: 4,
+        invalid: 2,
+        vector: aes_gcm_decrypt,
+    },
+    Set {
+        file: "hmac_sha256_test.json",
+        name: "wycheproof-hmac-sha256",
+        ext: ids::HMAC_SHA256,
+        valid: 4,
+        invalid: 0,
+        vector: hmac_sha256,
+    },
+    Set {
+        file: "ed25519_test.json",
+        name: "wycheproof-ed25519-verify",
+        ext: ids::ED25519_VERIFY,
+        valid: 4,
+        invalid: 2,
+        vector: ed25519_verify,
+    },
+    Set {
+        file: "x25519_test.json",
+        name: "wycheproof-x25519",
+        ext: ids::X25519_DERIVE,
+        valid: 4,
+        invalid: 2,
+        vector: x25519_derive,
+    },
+];
+
+/// Whether a length can be passed as a value with `bufs` buffers (see [`Vector::seed`]).
 fn unambiguous(bytes: &[u8], bufs: usize) -> bool {
     bytes.len() >= bufs
 }
@@ -231,217 +285,216 @@ fn tc(t: &Value) -> u64 {
 
 fn crypto(dir: &Path) -> Result<Seeds, String> {
     let mut seeds = Vec::new();
-
-    // AES-256-GCM without associated data: 4 encryptions, 4 decryptions, 2 forgeries.
-    let aes = load(&dir.join("aes_gcm_test.json"))?;
-    let (mut enc, mut dec, mut bad) = (0, 0, 0);
-    for (g, t) in tests(&aes) {
-        let (key, iv, msg) = (hex(t, "key"), hex(t, "iv"), hex(t, "msg"));
-        if g["keySize"] != 256
-            || g["ivSize"] != 96
-            || g["tagSize"] != 128
-            || !hex(t, "aad").is_empty()
-            || !unambiguous(&msg, 5)
-        {
-            continue;
-        }
-        let len = msg.len() as u64;
-        let args = [B(0), B(1), B(2), V(len), B(3), B(4)];
-        let valid = t["result"] == "valid";
-        if valid && enc < 4 {
-            enc += 1;
-            Call {
-                name: format!("wycheproof-aes-gcm-encrypt-tc{}", tc(t)),
-                id: 3,
-                args: &args,
-                bufs: vec![
-                    (key.clone(), R),
-                    (iv.clone(), R),
-                    (msg.clone(), R),
-                    (vec![0; msg.len()], RW),
-                    (vec![0; 16], RW),
-                ],
-                key: &key,
-                msg: &msg,
-                want: Ok(0),
-            }
-            .seed(&mut seeds);
-        }
-        if (valid && dec < 4) || (!valid && bad < 2) {
-            if valid {
-                dec += 1
+    for set in SETS {
+        let file = load(&dir.join(set.file))?;
+        let (mut valid, mut invalid) = (0, 0);
+        for (g, t) in tests(&file) {
+            let Some(v) = (set.vector)(g, t) else {
+                continue;
+            };
+            let (count, quota) = if v.valid {
+                (&mut valid, set.valid)
             } else {
-                bad += 1
+                (&mut invalid, set.invalid)
+            };
+            if *count < quota {
+                *count += 1;
+                v.seed(format!("{}-tc{}", set.name, tc(t)), set.ext, &mut seeds);
             }
-            Call {
-                name: format!("wycheproof-aes-gcm-decrypt-tc{}", tc(t)),
-                id: 4,
-                args: &args,
-                bufs: vec![
-                    (key.clone(), R),
-                    (iv, R),
-                    (hex(t, "ct"), R),
-                    (hex(t, "tag"), R),
-                    (vec![0; msg.len()], RW),
-                ],
-                key: &key,
-                msg: &msg,
-                want: if valid {
-                    Ok(0)
-                } else {
-                    Err(ExtError::CryptoFailure)
-                },
-            }
-            .seed(&mut seeds);
         }
     }
-
-    // HMAC-SHA256 with full-length tags.
-    let hmac = load(&dir.join("hmac_sha256_test.json"))?;
-    let mut n = 0;
-    for (g, t) in tests(&hmac) {
-        let (key, msg) = (hex(t, "key"), hex(t, "msg"));
-        if n == 4
-            || g["tagSize"] != 256
-            || t["result"] != "valid"
-            || !unambiguous(&key, 3)
-            || !unambiguous(&msg, 3)
-        {
-            continue;
-        }
-        n += 1;
-        Call {
-            name: format!("wycheproof-hmac-sha256-tc{}", tc(t)),
-            id: 2,
-            args: &[B(0), V(key.len() as u64), B(1), V(msg.len() as u64), B(2)],
-            bufs: vec![(key.clone(), R), (msg.clone(), R), (vec![0; 32], RW)],
-            key: &key,
-            msg: &msg,
-            want: Ok(0),
-        }
-        .seed(&mut seeds);
+    for (name, ext, v) in hand_written() {
+        v.seed(name.into(), ext, &mut seeds);
     }
+    Ok(seeds)
+}
 
-    // PBKDF2: every Wycheproof vector has 1 iteration (which would read as a buffer index) or
-    // more than the target runs (1000), so this one is hand-written.
-    Call {
-        name: "pbkdf2-sha256-16-iterations".into(),
-        id: 7,
-        args: &[B(0), V(8), B(1), V(4), V(16), B(2), V(32)],
+/// An AES-256-GCM test without associated data.
+struct AesGcm {
+    key: Vec<u8>,
+    iv: Vec<u8>,
+    msg: Vec<u8>,
+    valid: bool,
+}
+
+/// The AES-256-GCM test `t` if it fits (96-bit IV, 128-bit tag, no associated data, a message
+/// length that cannot read as a buffer index).
+fn aes_gcm(g: &Value, t: &Value) -> Option<AesGcm> {
+    let (key, iv, msg) = (hex(t, "key"), hex(t, "iv"), hex(t, "msg"));
+    let fits = g["keySize"] == 256
+        && g["ivSize"] == 96
+        && g["tagSize"] == 128
+        && hex(t, "aad").is_empty()
+        && unambiguous(&msg, 5);
+    let valid = t["result"] == "valid";
+    fits.then_some(AesGcm {
+        key,
+        iv,
+        msg,
+        valid,
+    })
+}
+
+fn aes_gcm_encrypt(g: &Value, t: &Value) -> Option<Vector> {
+    let AesGcm {
+        key,
+        iv,
+        msg,
+        valid,
+    } = aes_gcm(g, t).filter(|a| a.valid)?;
+    Some(Vector {
+        args: vec![B(0), B(1), B(2), V(msg.len() as u64), B(3), B(4)],
         bufs: vec![
-            (b"password".to_vec(), R),
-            (b"salt".to_vec(), R),
+            (key.clone(), R),
+            (iv, R),
+            (msg.clone(), R),
+            (vec![0; msg.len()], RW),
+            (vec![0; 16], RW),
+        ],
+        key,
+        msg,
+        want: Ok(0),
+        valid,
+    })
+}
+
+fn aes_gcm_decrypt(g: &Value, t: &Value) -> Option<Vector> {
+    let AesGcm {
+        key,
+        iv,
+        msg,
+        valid,
+    } = aes_gcm(g, t)?;
+    Some(Vector {
+        args: vec![B(0), B(1), B(2), V(msg.len() as u64), B(3), B(4)],
+        bufs: vec![
+            (key.clone(), R),
+            (iv, R),
+            (hex(t, "ct"), R),
+            (hex(t, "tag"), R),
+            (vec![0; msg.len()], RW),
+        ],
+        key,
+        msg,
+        want: if valid {
+            Ok(0)
+        } else {
+            Err(ExtError::CryptoFailure)
+        },
+        valid,
+    })
+}
+
+/// HMAC-SHA256 with full-length tags, valid tests only.
+fn hmac_sha256(g: &Value, t: &Value) -> Option<Vector> {
+    let (key, msg) = (hex(t, "key"), hex(t, "msg"));
+    let fits = g["tagSize"] == 256
+        && t["result"] == "valid"
+        && unambiguous(&key, 3)
+        && unambiguous(&msg, 3);
+    fits.then(|| Vector {
+        args: vec![B(0), V(key.len() as u64), B(1), V(msg.len() as u64), B(2)],
+        bufs: vec![(key.clone(), R), (msg.clone(), R), (vec![0; 32], RW)],
+        key,
+        msg,
+        want: Ok(0),
+        valid: true,
+    })
+}
+
+/// Ed25519 verification of signatures of the right length: 1 for a valid one, 0 otherwise.
+fn ed25519_verify(g: &Value, t: &Value) -> Option<Vector> {
+    let (pk, msg, sig) = (hex(&g["publicKey"], "pk"), hex(t, "msg"), hex(t, "sig"));
+    let valid = t["result"] == "valid";
+    (unambiguous(&msg, 3) && sig.len() == 64).then(|| Vector {
+        args: vec![B(0), B(1), V(msg.len() as u64), B(2)],
+        bufs: vec![(pk.clone(), R), (msg.clone(), R), (sig, R)],
+        key: pk,
+        msg,
+        want: Ok(u64::from(valid)),
+        valid,
+    })
+}
+
+/// X25519: valid exchanges, and (as the invalid ones) those whose shared secret is all zero,
+/// which the runtime rejects.
+fn x25519_derive(_: &Value, t: &Value) -> Option<Vector> {
+    let all_zero = hex(t, "shared").iter().all(|&b| b == 0);
+    let valid = t["result"] == "valid";
+    let private = hex(t, "private");
+    (valid || all_zero).then(|| Vector {
+        args: vec![B(0), B(1), B(2)],
+        bufs: vec![
+            (private.clone(), R),
+            (hex(t, "public"), R),
             (vec![0; 32], RW),
         ],
-        key: b"password",
-        msg: b"salt",
-        want: Ok(0),
-    }
-    .seed(&mut seeds);
-
-    // Ed25519 verification: 4 valid signatures, 2 invalid ones of the right length.
-    let ed = load(&dir.join("ed25519_test.json"))?;
-    let (mut good, mut bad) = (0, 0);
-    for (g, t) in tests(&ed) {
-        let (pk, msg, sig) = (hex(&g["publicKey"], "pk"), hex(t, "msg"), hex(t, "sig"));
-        let valid = t["result"] == "valid";
-        if !unambiguous(&msg, 3) || sig.len() != 64 || (valid && good == 4) || (!valid && bad == 2)
-        {
-            continue;
-        }
-        if valid {
-            good += 1
+        key: private,
+        msg: b"x25519".to_vec(),
+        want: if valid {
+            Ok(0)
         } else {
-            bad += 1
-        }
-        Call {
-            name: format!("wycheproof-ed25519-verify-tc{}", tc(t)),
-            id: 9,
-            args: &[B(0), B(1), V(msg.len() as u64), B(2)],
-            bufs: vec![(pk.clone(), R), (msg.clone(), R), (sig, R)],
-            key: &pk,
-            msg: &msg,
-            want: Ok(u64::from(valid)),
-        }
-        .seed(&mut seeds);
-    }
+            Err(ExtError::CryptoFailure)
+        },
+        valid,
+    })
+}
 
-    // X25519: 4 valid exchanges, 2 with an all-zero (rejected) shared secret.
-    let x = load(&dir.join("x25519_test.json"))?;
-    let (mut good, mut zero) = (0, 0);
-    for (_, t) in tests(&x) {
-        let all_zero = hex(t, "shared").iter().all(|&b| b == 0);
-        let valid = t["result"] == "valid";
-        if (valid && good == 4) || (all_zero && zero == 2) || !(valid || all_zero) {
-            continue;
-        }
-        if valid {
-            good += 1
-        } else {
-            zero += 1
-        }
-        let private = hex(t, "private");
-        Call {
-            name: format!("wycheproof-x25519-tc{}", tc(t)),
-            id: 10,
-            args: &[B(0), B(1), B(2)],
-            bufs: vec![
-                (private.clone(), R),
-                (hex(t, "public"), R),
-                (vec![0; 32], RW),
-            ],
-            key: &private,
-            msg: b"x25519",
-            want: if valid {
-                Ok(0)
-            } else {
-                Err(ExtError::CryptoFailure)
-            },
-        }
-        .seed(&mut seeds);
-    }
-
-    // SHA-256: the FIPS 180-2 appendix B examples.
-    for (i, msg) in [
-        &b"abc"[..],
-        b"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+/// The seeds that are not Wycheproof tests: PBKDF2 (every Wycheproof vector has 1 iteration,
+/// which would read as a buffer index, or more than the target runs, 1000), the FIPS 180-2
+/// appendix B SHA-256 examples, `constant_time_eq` and `secure_random`.
+fn hand_written() -> Vec<(&'static str, ExtId, Vector)> {
+    let vector = |args: &[Arg], bufs: Vec<(Vec<u8>, u8)>, key: &[u8], msg: &[u8], want| Vector {
+        args: args.to_vec(),
+        bufs,
+        key: key.to_vec(),
+        msg: msg.to_vec(),
+        want,
+        valid: true,
+    };
+    let sha256 = |msg: &[u8]| {
+        let bufs = vec![(msg.to_vec(), R), (vec![0; 32], RW)];
+        vector(&[B(0), V(msg.len() as u64), B(1)], bufs, msg, msg, Ok(0))
+    };
+    vec![
+        (
+            "pbkdf2-sha256-16-iterations",
+            ids::PBKDF2_SHA256,
+            vector(
+                &[B(0), V(8), B(1), V(4), V(16), B(2), V(32)],
+                vec![
+                    (b"password".to_vec(), R),
+                    (b"salt".to_vec(), R),
+                    (vec![0; 32], RW),
+                ],
+                b"password",
+                b"salt",
+                Ok(0),
+            ),
+        ),
+        ("fips180-sha256-1", ids::SHA256, sha256(b"abc")),
+        (
+            "fips180-sha256-2",
+            ids::SHA256,
+            sha256(b"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
+        ),
+        (
+            "constant-time-eq",
+            ids::CONSTANT_TIME_EQ,
+            vector(
+                &[B(0), B(1), V(10)],
+                vec![(b"same bytes".to_vec(), R), (b"same bytes".to_vec(), R)],
+                b"",
+                b"eq",
+                Ok(1),
+            ),
+        ),
+        (
+            "secure-random",
+            ids::SECURE_RANDOM,
+            vector(&[B(0), V(32)], vec![(vec![0; 32], RW)], b"", b"", Ok(0)),
+        ),
     ]
-    .into_iter()
-    .enumerate()
-    {
-        Call {
-            name: format!("fips180-sha256-{}", i + 1),
-            id: 1,
-            args: &[B(0), V(msg.len() as u64), B(1)],
-            bufs: vec![(msg.to_vec(), R), (vec![0; 32], RW)],
-            key: msg,
-            msg,
-            want: Ok(0),
-        }
-        .seed(&mut seeds);
-    }
-    // constant_time_eq and secure_random.
-    Call {
-        name: "constant-time-eq".into(),
-        id: 5,
-        args: &[B(0), B(1), V(10)],
-        bufs: vec![(b"same bytes".to_vec(), R), (b"same bytes".to_vec(), R)],
-        key: b"",
-        msg: b"eq",
-        want: Ok(1),
-    }
-    .seed(&mut seeds);
-    Call {
-        name: "secure-random".into(),
-        id: 6,
-        args: &[B(0), V(32)],
-        bufs: vec![(vec![0; 32], RW)],
-        key: b"",
-        msg: b"",
-        want: Ok(0),
-    }
-    .seed(&mut seeds);
-    Ok(seeds)
 }
 
 fn sb(init: &[u8], perms: u8, ops: Vec<Op>) -> Vec<u8> {

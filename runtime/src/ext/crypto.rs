@@ -1,17 +1,17 @@
-//! The built-in crypto extensions, IDs 1–10, with the spec's argument order.
+//! The built-in crypto extensions with the spec's argument order (their IDs: [`crate::ext::ids`]).
 //!
-//! | ID | name | arguments (buffers are capability tokens) | result |
-//! |----|------|-------------------------------------------|--------|
-//! | 1 | `sha256` | input, input_len, output(32) | 0 |
-//! | 2 | `hmac_sha256` | key, key_len, data, data_len, output(32) | 0 |
-//! | 3 | `aes256_gcm_encrypt` | key(32), nonce(12), plain, plain_len, cipher(plain_len), tag(16) | 0 |
-//! | 4 | `aes256_gcm_decrypt` | key(32), nonce(12), cipher, cipher_len, tag(16), plain(cipher_len) | 0, or `CryptoFailure` and nothing written |
-//! | 5 | `constant_time_eq` | ptr1, ptr2, len | 1 equal, 0 not |
-//! | 6 | `secure_random` | output, len | 0 |
-//! | 7 | `pbkdf2_sha256` | password, pass_len, salt, salt_len, iterations (1..=2³²−1), out, out_len | 0 |
-//! | 8 | `ed25519_sign` | secret_key(32-byte seed), message, msg_len, signature(64) | 0 |
-//! | 9 | `ed25519_verify` | public_key(32), message, msg_len, signature(64) | 1 valid, 0 invalid |
-//! | 10 | `x25519_derive` | private_key(32), public_key(32), shared_secret(32) | 0, or `CryptoFailure` |
+//! | name | arguments (buffers are capability tokens) | result |
+//! |------|-------------------------------------------|--------|
+//! | `sha256` | input, input_len, output(32) | 0 |
+//! | `hmac_sha256` | key, key_len, data, data_len, output(32) | 0 |
+//! | `aes256_gcm_encrypt` | key(32), nonce(12), plain, plain_len, cipher(plain_len), tag(16) | 0 |
+//! | `aes256_gcm_decrypt` | key(32), nonce(12), cipher, cipher_len, tag(16), plain(cipher_len) | 0, or `CryptoFailure` and nothing written |
+//! | `constant_time_eq` | ptr1, ptr2, len | 1 equal, 0 not |
+//! | `secure_random` | output, len | 0 |
+//! | `pbkdf2_sha256` | password, pass_len, salt, salt_len, iterations (1..=2³²−1), out, out_len | 0 |
+//! | `ed25519_sign` | secret_key(32-byte seed), message, msg_len, signature(64) | 0 |
+//! | `ed25519_verify` | public_key(32), message, msg_len, signature(64) | 1 valid, 0 invalid |
+//! | `x25519_derive` | private_key(32), public_key(32), shared_secret(32) | 0, or `CryptoFailure` |
 //!
 //! AES-GCM uses no associated data (the spec's argument list has none).
 //!
@@ -42,7 +42,7 @@ use super::{ExtCategory, ExtError, ExtId, ExtensionRegistry, SafeBuffer};
 
 /// One row of the built-in table.
 struct Builtin {
-    id: u32,
+    id: ExtId,
     name: &'static str,
     description: &'static str,
     arg_count: usize,
@@ -55,21 +55,40 @@ struct Builtin {
 
 use BufLen::{Arg, Fixed};
 
-const BUILTINS: &[Builtin] = &[
-    Builtin {
-        id: 1,
-        name: "sha256",
-        description: "SHA-256 hash",
+/// Writes the built-in table [`BUILTINS`] and its ID constants ([`ids`], which
+/// [`crate::ext::ids`] re-exports) from one row per extension:
+/// `ID CONSTANT name "description" { arg_count, taint, bufs, short }`, the body being the function
+/// `name` of this file.
+macro_rules! builtins {
+    ($( $id:literal $konst:ident $name:ident $desc:literal { $($field:ident: $value:expr),* $(,)? } )*) => {
+        /// The crypto half of [`crate::ext::ids`].
+        pub(super) mod ids {
+            crate::ext::ids::constants! {
+                /// Every built-in crypto extension, in the order of its table (ascending IDs).
+                CRYPTO: $($id $konst $name $desc)*
+            }
+        }
+
+        const BUILTINS: &[Builtin] = &[$(
+            Builtin {
+                id: ids::$konst,
+                name: stringify!($name),
+                description: $desc,
+                body: $name,
+                $($field: $value,)*
+            },
+        )*];
+    };
+}
+
+builtins! {
+    1 SHA256 sha256 "SHA-256 hash" {
         arg_count: 3,
         taint: true,
         bufs: &[BufArg::input(0, Arg(1)), BufArg::output(2, Fixed(32))],
-        body: sha256,
         short: true,
-    },
-    Builtin {
-        id: 2,
-        name: "hmac_sha256",
-        description: "HMAC-SHA256",
+    }
+    2 HMAC_SHA256 hmac_sha256 "HMAC-SHA256" {
         arg_count: 5,
         taint: true,
         bufs: &[
@@ -77,13 +96,9 @@ const BUILTINS: &[Builtin] = &[
             BufArg::input(2, Arg(3)),
             BufArg::output(4, Fixed(32)),
         ],
-        body: hmac_sha256,
         short: true,
-    },
-    Builtin {
-        id: 3,
-        name: "aes256_gcm_encrypt",
-        description: "AES-256-GCM encrypt",
+    }
+    3 AES256_GCM_ENCRYPT aes256_gcm_encrypt "AES-256-GCM encrypt" {
         arg_count: 6,
         taint: true,
         bufs: &[
@@ -93,13 +108,9 @@ const BUILTINS: &[Builtin] = &[
             BufArg::output(4, Arg(3)),
             BufArg::output(5, Fixed(16)),
         ],
-        body: aes256_gcm_encrypt,
         short: true,
-    },
-    Builtin {
-        id: 4,
-        name: "aes256_gcm_decrypt",
-        description: "AES-256-GCM decrypt",
+    }
+    4 AES256_GCM_DECRYPT aes256_gcm_decrypt "AES-256-GCM decrypt" {
         arg_count: 6,
         taint: true,
         bufs: &[
@@ -108,33 +119,21 @@ const BUILTINS: &[Builtin] = &[
             BufArg::input(4, Fixed(16)),
             BufArg::output_from(5, Arg(3), 2),
         ],
-        body: aes256_gcm_decrypt,
         short: true,
-    },
-    Builtin {
-        id: 5,
-        name: "constant_time_eq",
-        description: "Constant-time compare",
+    }
+    5 CONSTANT_TIME_EQ constant_time_eq "Constant-time compare" {
         arg_count: 3,
         taint: true,
         bufs: &[BufArg::input(0, Arg(2)), BufArg::input(1, Arg(2))],
-        body: constant_time_eq,
         short: true,
-    },
-    Builtin {
-        id: 6,
-        name: "secure_random",
-        description: "Cryptographic RNG",
+    }
+    6 SECURE_RANDOM secure_random "Cryptographic RNG" {
         arg_count: 2,
         taint: false,
         bufs: &[BufArg::output(0, Arg(1))],
-        body: secure_random,
         short: false,
-    },
-    Builtin {
-        id: 7,
-        name: "pbkdf2_sha256",
-        description: "PBKDF2 key derivation",
+    }
+    7 PBKDF2_SHA256 pbkdf2_sha256 "PBKDF2 key derivation" {
         arg_count: 7,
         taint: true,
         bufs: &[
@@ -142,13 +141,9 @@ const BUILTINS: &[Builtin] = &[
             BufArg::input(2, Arg(3)),
             BufArg::output(5, Arg(6)),
         ],
-        body: pbkdf2_sha256,
         short: false,
-    },
-    Builtin {
-        id: 8,
-        name: "ed25519_sign",
-        description: "Ed25519 signature",
+    }
+    8 ED25519_SIGN ed25519_sign "Ed25519 signature" {
         arg_count: 4,
         taint: true,
         bufs: &[
@@ -156,13 +151,9 @@ const BUILTINS: &[Builtin] = &[
             BufArg::input(1, Arg(2)),
             BufArg::output(3, Fixed(64)),
         ],
-        body: ed25519_sign,
         short: false,
-    },
-    Builtin {
-        id: 9,
-        name: "ed25519_verify",
-        description: "Ed25519 verify",
+    }
+    9 ED25519_VERIFY ed25519_verify "Ed25519 verify" {
         arg_count: 4,
         taint: true,
         bufs: &[
@@ -170,13 +161,9 @@ const BUILTINS: &[Builtin] = &[
             BufArg::input(1, Arg(2)),
             BufArg::input(3, Fixed(64)),
         ],
-        body: ed25519_verify,
         short: false,
-    },
-    Builtin {
-        id: 10,
-        name: "x25519_derive",
-        description: "X25519 key exchange",
+    }
+    10 X25519_DERIVE x25519_derive "X25519 key exchange" {
         arg_count: 3,
         taint: true,
         bufs: &[
@@ -184,17 +171,16 @@ const BUILTINS: &[Builtin] = &[
             BufArg::input(1, Fixed(32)),
             BufArg::output(2, Fixed(32)),
         ],
-        body: x25519_derive,
         short: false,
-    },
-];
+    }
+}
 
-/// Registers IDs 1–10.
+/// Registers every row of [`BUILTINS`].
 pub(super) fn register_all(registry: &mut ExtensionRegistry) {
     for b in BUILTINS {
         registry
             .register_with_id(
-                ExtId(b.id),
+                b.id,
                 b.name,
                 b.description,
                 b.arg_count,
@@ -212,7 +198,7 @@ pub(super) fn register_all(registry: &mut ExtensionRegistry) {
 
 /// The declared buffers of built-in `id` (for tools and fuzzers).
 pub fn buffers(id: ExtId) -> Option<&'static [BufArg]> {
-    BUILTINS.iter().find(|b| b.id == id.0).map(|b| b.bufs)
+    BUILTINS.iter().find(|b| b.id == id).map(|b| b.bufs)
 }
 
 /// The Ed25519 public key of a 32-byte secret seed (as `ed25519_sign` uses it).

@@ -4,8 +4,8 @@
 //! * [`ExtensionRegistry`] dispatches through a dense table indexed by ID, not the spec's
 //!   `HashMap` (the ext-call row of docs/performance.md has both, from
 //!   `cargo bench -p neurlang-benches --bench ext`); the name map serves registration and lookup only.
-//! * ID ranges: 1–99 crypto (built-ins 1–10, [`crypto`]), 100–189 the standard library
-//!   ([`stdlib`]), 190–999 reserved, custom extensions from 1000 up.
+//! * IDs: [`ids`] names every built-in ([`crypto`], [`stdlib`]) and the ranges; custom
+//!   extensions get IDs from [`ids::FIRST_CUSTOM`] up.
 //! * Pointer arguments are capability tokens ([`crate::cap`]); built-in extensions declare which
 //!   arguments are buffers, with the permission and length each needs, and receive
 //!   [`SafeBuffer`]s — never a raw pointer.
@@ -37,6 +37,7 @@
 mod bridge;
 pub mod crypto;
 mod gcm;
+pub mod ids;
 mod registry;
 mod safe_buffer;
 pub mod stdlib;
@@ -82,26 +83,19 @@ impl fmt::Display for ExtId {
     }
 }
 
-/// The first ID handed out to custom extensions by [`ExtensionRegistry::register`].
-pub const FIRST_CUSTOM_ID: u32 = 1000;
-/// IDs of the built-in crypto extensions.
-pub const CRYPTO_IDS: std::ops::RangeInclusive<u32> = 1..=99;
-/// IDs of the standard library extensions.
-pub const STDLIB_IDS: std::ops::RangeInclusive<u32> = 100..=189;
-
 /// What kind of extension an entry is (informational; used by tooling and the conformance table).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ExtCategory {
     /// Hashes, MACs, ciphers, signatures, key exchange, random numbers.
     Crypto,
-    /// `Vec<u64>` handles (IDs 100–119).
+    /// `Vec<u64>` handles ([`ids::VEC_RANGE`]).
     Vec,
-    /// `HashMap` handles (IDs 120–139).
+    /// `HashMap` handles ([`ids::HASHMAP_RANGE`]).
     HashMap,
-    /// String handles (IDs 140–169).
+    /// String handles ([`ids::STRING_RANGE`]).
     String,
-    /// JSON handles (IDs 170–189).
+    /// JSON handles ([`ids::JSON_RANGE`]).
     Json,
     /// Anything else a user registers.
     Custom,

@@ -1,11 +1,10 @@
 //! [`ExtensionRegistry`]: registration by name, dispatch by a dense table indexed by ID.
 
-use super::{CRYPTO_IDS, ExtCategory, ExtError, ExtFn, ExtId, FIRST_CUSTOM_ID, STDLIB_IDS};
+use super::ids::FIRST_CUSTOM;
+use super::{ExtCategory, ExtError, ExtFn, ExtId};
 use std::collections::HashMap;
 use std::fmt;
 
-/// IDs below this are reserved for the runtime (crypto, stdlib, future built-ins).
-const RESERVED_END: u32 = FIRST_CUSTOM_ID;
 /// The largest ID the dense table accepts (keeps a stray `register_with_id` from allocating
 /// gigabytes).
 pub const MAX_ID: u32 = 1 << 20;
@@ -60,12 +59,13 @@ impl ExtensionRegistry {
     /// An empty registry (no built-ins).
     pub fn new() -> ExtensionRegistry {
         ExtensionRegistry {
-            next_custom: FIRST_CUSTOM_ID,
+            next_custom: FIRST_CUSTOM,
             ..Default::default()
         }
     }
 
-    /// A registry with the crypto extensions 1–10 and the standard library (100–189).
+    /// A registry with the built-in crypto extensions and the standard library (their IDs:
+    /// [`ids`](super::ids)).
     pub fn with_builtins() -> ExtensionRegistry {
         let mut r = ExtensionRegistry::new();
         super::crypto::register_all(&mut r);
@@ -73,7 +73,7 @@ impl ExtensionRegistry {
         r
     }
 
-    /// Registers a custom extension under the next free ID from 1000 up, as in the spec's
+    /// Registers a custom extension under the next free ID from [`FIRST_CUSTOM`] up, as in the spec's
     /// example (which uses the returned ID directly, so this returns the ID, not a `Result`).
     ///
     /// # Panics
@@ -101,7 +101,7 @@ impl ExtensionRegistry {
         }
     }
 
-    /// Registers a custom extension under the next free ID from 1000 up.
+    /// Registers a custom extension under the next free ID from [`FIRST_CUSTOM`] up.
     ///
     /// # Errors
     /// [`ExtError::DuplicateName`] if the name is taken, [`ExtError::IdUnavailable`] if the ID
@@ -136,7 +136,7 @@ impl ExtensionRegistry {
     }
 
     /// Registers an extension under a chosen ID: any free ID, including the reserved ranges
-    /// (1–99 crypto, 100–189 stdlib), which is how built-ins are registered.
+    /// of [`ids`](super::ids), which is how built-ins are registered.
     ///
     /// # Errors
     /// [`ExtError::DuplicateName`] if the name is taken, [`ExtError::IdUnavailable`] if the ID is
@@ -249,14 +249,16 @@ impl ExtensionRegistry {
     }
 }
 
-/// Whether `id` lies in a range reserved for the runtime (crypto, stdlib, and up to 999).
+/// Whether `id` is reserved for the runtime (below [`FIRST_CUSTOM`]: crypto, stdlib, future
+/// built-ins).
 pub fn is_reserved(id: ExtId) -> bool {
-    CRYPTO_IDS.contains(&id.0) || STDLIB_IDS.contains(&id.0) || id.0 < RESERVED_END
+    id.0 < FIRST_CUSTOM
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ext::ids;
     use std::sync::Arc;
 
     fn noop() -> ExtFn {
@@ -264,7 +266,7 @@ mod tests {
     }
 
     #[test]
-    fn custom_ids_start_at_1000_and_names_are_unique() {
+    fn custom_ids_start_at_first_custom_and_names_are_unique() {
         let mut r = ExtensionRegistry::new();
         let a = r.register(
             "a",
@@ -284,7 +286,7 @@ mod tests {
                 Arc::new(|a, _| Ok(a[0])),
             )
             .unwrap();
-        assert_eq!((a, b), (ExtId(1000), ExtId(1001)));
+        assert_eq!((a, b), (ExtId(FIRST_CUSTOM), ExtId(FIRST_CUSTOM + 1)));
         assert_eq!(
             r.try_register(
                 "a",
@@ -343,6 +345,8 @@ mod tests {
                 Err(ExtError::IdUnavailable(id))
             );
         }
-        assert!(is_reserved(ExtId(1)) && is_reserved(ExtId(189)) && !is_reserved(ExtId(1000)));
+        let (first, last) = (*ids::CRYPTO_RANGE.start(), *ids::STDLIB_RANGE.end());
+        assert!(is_reserved(ExtId(first)) && is_reserved(ExtId(last)));
+        assert!(is_reserved(ExtId(FIRST_CUSTOM - 1)) && !is_reserved(ExtId(FIRST_CUSTOM)));
     }
 }

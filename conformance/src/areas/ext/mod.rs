@@ -1,15 +1,18 @@
-//! Area `ext`: the Extension Registry's table of built-ins (a row per ID) and the crypto
-//! extensions 1–10 against known-answer vectors (FIPS 180-2, RFC 4231, RFC 7914, RFC 8032,
+//! Area `ext`: the Extension Registry's table of built-ins (a row per ID, and a row for every
+//! registered crypto ID: `table.crypto_complete`) and the crypto extensions
+//! ([`neurlang::ext::ids::CRYPTO`]) against known-answer vectors (FIPS 180-2, RFC 4231, RFC 7914, RFC 8032,
 //! RFC 7748, typed in `cases/ext.toml`) and the Wycheproof sets (`vectors/wycheproof`), every
 //! vector one case, all called through `ExtensionRegistry::call` with capability tokens.
 
 mod wycheproof;
 
+use std::ops::RangeInclusive;
 use std::sync::OnceLock;
 
 use crate::{Case, CaseError, CaseResult, Ctx, ensure, ensure_eq, fail};
+use neurlang::ext::ids;
 use neurlang::runtime::{
-    CapPermissions, CapToken as Token, Capability, ExtError, ExtensionRegistry,
+    CapPermissions, CapToken as Token, Capability, ExtError, ExtId, ExtensionRegistry,
 };
 use serde::Deserialize;
 
@@ -137,16 +140,16 @@ pub(crate) fn hex(s: &str) -> Result<Vec<u8>, CaseError> {
         .collect()
 }
 
-pub(crate) fn call(id: u32, args: &[u64]) -> Result<u64, ExtError> {
+pub(crate) fn call(id: ExtId, args: &[u64]) -> Result<u64, ExtError> {
     registry().call(id, args, &mut [0u64; 1])
 }
 
 pub fn cases(ctx: &Ctx) -> Result<Vec<Case>, String> {
     let file: ExtFile = ctx.table("ext.toml")?;
     let mut cases = Vec::new();
-    let ids: Vec<u32> = file.ext.iter().map(|r| r.id).collect();
+    let rows: Vec<u32> = file.ext.iter().map(|r| r.id).collect();
     cases.push(Case::new("ext", "table.crypto_complete", move || {
-        crypto_complete(&ids)
+        rows_complete(registry(), ids::CRYPTO_RANGE, &rows, "cases/ext.toml")
     }));
     for row in file.ext {
         cases.push(Case::new(
@@ -188,16 +191,22 @@ pub fn cases(ctx: &Ctx) -> Result<Vec<Case>, String> {
     Ok(cases)
 }
 
-/// Every crypto-range ID the registry has is in the table.
-fn crypto_complete(ids: &[u32]) -> CaseResult {
-    let missing: Vec<u32> = registry()
+/// Every ID in `range` that `registry` has is one of `rows` (the IDs of the spec's table
+/// `table`); that every row is registered is each row's own case.
+pub(crate) fn rows_complete(
+    registry: &ExtensionRegistry,
+    range: RangeInclusive<u32>,
+    rows: &[u32],
+    table: &str,
+) -> CaseResult {
+    let missing: Vec<String> = registry
         .iter()
-        .map(|i| i.id.get())
-        .filter(|id| *id < 100 && !ids.contains(id))
+        .filter(|i| range.contains(&i.id.get()) && !rows.contains(&i.id.get()))
+        .map(|i| format!("{} {}", i.id, i.name))
         .collect();
     ensure!(
         missing.is_empty(),
-        "registered IDs with no row in cases/ext.toml: {missing:?}"
+        "registered extensions with no row in {table}: {missing:?}"
     );
     Ok(())
 }
@@ -217,7 +226,7 @@ fn table_row(row: &Row) -> CaseResult {
     ensure_eq!(info.category.name(), row.category, "category");
     ensure_eq!(info.propagate_taint, row.taint, "taint flag");
     let wrong = vec![0u64; row.args + 1];
-    let got = call(row.id, &wrong);
+    let got = call(ExtId(row.id), &wrong);
     ensure_eq!(
         got,
         Err(ExtError::WrongArgCount {
@@ -232,7 +241,10 @@ fn table_row(row: &Row) -> CaseResult {
 fn sha256(k: &Sha256Kat) -> CaseResult {
     let msg = k.msg.repeat(k.repeat.unwrap_or(1));
     let (input, out) = (Buf::input(msg.as_bytes()), Buf::output(32));
-    ensure_eq!(call(1, &[input.tok(), msg.len() as u64, out.tok()]), Ok(0));
+    ensure_eq!(
+        call(ids::SHA256, &[input.tok(), msg.len() as u64, out.tok()]),
+        Ok(0)
+    );
     ensure_eq!(out.bytes(), hex(&k.digest)?, "digest");
     Ok(())
 }
@@ -242,7 +254,7 @@ fn hmac(k: &HmacKat) -> CaseResult {
     let (kb, db, out) = (Buf::input(&key), Buf::input(&data), Buf::output(32));
     ensure_eq!(
         call(
-            2,
+            ids::HMAC_SHA256,
             &[
                 kb.tok(),
                 key.len() as u64,
@@ -270,7 +282,7 @@ fn pbkdf2(k: &Pbkdf2Kat) -> CaseResult {
         out.tok(),
         want.len() as u64,
     ];
-    ensure_eq!(call(7, &args), Ok(0));
+    ensure_eq!(call(ids::PBKDF2_SHA256, &args), Ok(0));
     ensure_eq!(out.bytes(), want, "derived key");
     Ok(())
 }
@@ -284,12 +296,18 @@ fn ed25519(k: &Ed25519Kat) -> CaseResult {
         Buf::output(64),
     );
     ensure_eq!(
-        call(8, &[skb.tok(), mb.tok(), msg.len() as u64, sig.tok()]),
+        call(
+            ids::ED25519_SIGN,
+            &[skb.tok(), mb.tok(), msg.len() as u64, sig.tok()]
+        ),
         Ok(0)
     );
     ensure_eq!(sig.bytes(), want, "signature");
     ensure_eq!(
-        call(9, &[pkb.tok(), mb.tok(), msg.len() as u64, sig.tok()]),
+        call(
+            ids::ED25519_VERIFY,
+            &[pkb.tok(), mb.tok(), msg.len() as u64, sig.tok()]
+        ),
         Ok(1),
         "verify"
     );
@@ -297,7 +315,10 @@ fn ed25519(k: &Ed25519Kat) -> CaseResult {
     bad[0] ^= 1;
     let badb = Buf::input(&bad);
     ensure_eq!(
-        call(9, &[pkb.tok(), mb.tok(), msg.len() as u64, badb.tok()]),
+        call(
+            ids::ED25519_VERIFY,
+            &[pkb.tok(), mb.tok(), msg.len() as u64, badb.tok()]
+        ),
         Ok(0),
         "verify of a flipped signature"
     );
@@ -307,7 +328,7 @@ fn ed25519(k: &Ed25519Kat) -> CaseResult {
 fn x25519(k: &X25519Kat) -> CaseResult {
     let (s, u) = (Buf::input(&hex(&k.scalar)?), Buf::input(&hex(&k.u)?));
     let out = Buf::output(32);
-    let got = call(10, &[s.tok(), u.tok(), out.tok()]);
+    let got = call(ids::X25519_DERIVE, &[s.tok(), u.tok(), out.tok()]);
     if k.out == "rejected" {
         ensure_eq!(got, Err(ExtError::CryptoFailure), "low-order result");
         ensure!(out.untouched(), "a rejected derivation wrote its output");

@@ -10,6 +10,7 @@ use serde_json::Value;
 use super::{Buf, call, hex};
 use crate::{Case, CaseError, CaseResult, Ctx, ensure, ensure_eq};
 use neurlang::ext::crypto::aes256_gcm_seal;
+use neurlang::ext::ids;
 use neurlang::runtime::ExtError;
 
 #[derive(Debug, Deserialize)]
@@ -162,7 +163,7 @@ fn aes_gcm(v: &Vector) -> CaseResult {
         let (mb, cb, tb) = (Buf::input(&msg), Buf::output(msg.len()), Buf::output(16));
         ensure_eq!(
             call(
-                3,
+                ids::AES256_GCM_ENCRYPT,
                 &[
                     kb.tok(),
                     ivb.tok(),
@@ -179,7 +180,7 @@ fn aes_gcm(v: &Vector) -> CaseResult {
     }
     let (cb, tb, pb) = (Buf::input(&ct), Buf::input(&tag), Buf::output(ct.len()));
     let got = call(
-        4,
+        ids::AES256_GCM_DECRYPT,
         &[
             kb.tok(),
             ivb.tok(),
@@ -240,7 +241,7 @@ fn hmac(v: &Vector) -> CaseResult {
     let (kb, mb, out) = (Buf::input(&key), Buf::input(&msg), Buf::output(32));
     ensure_eq!(
         call(
-            2,
+            ids::HMAC_SHA256,
             &[
                 kb.tok(),
                 key.len() as u64,
@@ -269,7 +270,7 @@ fn pbkdf2(v: &Vector) -> CaseResult {
         out.tok(),
         dk.len() as u64,
     ];
-    ensure_eq!(call(7, &args), Ok(0));
+    ensure_eq!(call(ids::PBKDF2_SHA256, &args), Ok(0));
     ensure_eq!(out.bytes() == dk, v.valid()?, "derived key matches");
     Ok(())
 }
@@ -292,7 +293,10 @@ fn ed25519(v: &Vector) -> CaseResult {
             sig.len()
         );
         let sb = Buf::input(&sig);
-        let got = call(9, &[pkb.tok(), mb.tok(), msg.len() as u64, sb.tok()]);
+        let got = call(
+            ids::ED25519_VERIFY,
+            &[pkb.tok(), mb.tok(), msg.len() as u64, sb.tok()],
+        );
         ensure!(
             got == Ok(0) || got == Err(ExtError::OutOfBounds) || sig.len() > 64,
             "got {got:?}"
@@ -304,7 +308,10 @@ fn ed25519(v: &Vector) -> CaseResult {
         return Ok(());
     }
     let sb = Buf::input(&sig);
-    let got = call(9, &[pkb.tok(), mb.tok(), msg.len() as u64, sb.tok()]);
+    let got = call(
+        ids::ED25519_VERIFY,
+        &[pkb.tok(), mb.tok(), msg.len() as u64, sb.tok()],
+    );
     ensure_eq!(got, Ok(u64::from(v.valid()?)), "verify");
     Ok(())
 }
@@ -312,7 +319,7 @@ fn ed25519(v: &Vector) -> CaseResult {
 fn x25519(v: &Vector) -> CaseResult {
     let (public, private, shared) = (v.hex("public")?, v.hex("private")?, v.hex("shared")?);
     let (pb, sb, out) = (Buf::input(&public), Buf::input(&private), Buf::output(32));
-    let got = call(10, &[sb.tok(), pb.tok(), out.tok()]);
+    let got = call(ids::X25519_DERIVE, &[sb.tok(), pb.tok(), out.tok()]);
     if shared.iter().all(|&b| b == 0) {
         // Low-order input: the runtime's policy is to reject (Wycheproof: "acceptable").
         ensure_eq!(got, Err(ExtError::CryptoFailure), "all-zero shared secret");

@@ -1,7 +1,10 @@
-//! Area `stdlib`: the standard-library extensions 100–181 through the extension registry.
+//! Area `stdlib`: the standard-library extensions ([`neurlang::ext::ids::STDLIB`]) through the
+//! extension registry.
 //!
 //! - `stdlib.registry.NAME`: the spec's ID, name and argument count (`cases/stdlib-ops.toml`,
 //!   the spec's tables as data) are what the registry has.
+//! - `stdlib.registry_complete`: every extension the registry has in the stdlib range has a row
+//!   in `cases/stdlib-ops.toml`.
 //! - `stdlib.invalid.NAME`: for every handle argument of every operation, a freed handle, a
 //!   forged one (0, a bumped generation) and a live handle of another type are `InvalidHandle`.
 //! - `stdlib.script.NAME`: step scripts (`cases/stdlib-*.toml`, see [`script`]): create,
@@ -14,6 +17,7 @@ mod jsonsuite;
 mod script;
 
 use crate::{Case, CaseResult, Ctx, ensure, ensure_eq};
+use neurlang::ext::ids;
 use neurlang::runtime::ExtensionRegistry;
 use script::{Env, Script, err_name};
 use serde::Deserialize;
@@ -52,6 +56,16 @@ pub fn cases(ctx: &Ctx) -> Result<Vec<Case>, String> {
         scripts.extend(file.script);
     }
     let mut cases = Vec::new();
+    let rows: Vec<u32> = ops.op.iter().map(|o| o.id).collect();
+    cases.push(Case::new("stdlib", "registry_complete", move || {
+        let table = "cases/stdlib-ops.toml";
+        super::ext::rows_complete(
+            &ExtensionRegistry::with_builtins(),
+            ids::STDLIB_RANGE,
+            &rows,
+            table,
+        )
+    }));
     for op in &ops.op {
         let row = op.clone();
         cases.push(Case::new(

@@ -1,4 +1,4 @@
-//! HashMap operations (IDs 120–129) over `HashMap<u64, u64>` handles.
+//! HashMap operations over `HashMap<u64, u64>` handles (IDs: [`crate::ext::ids::HASHMAP_RANGE`]).
 //!
 //! In-band results as the spec says: `hashmap_insert` returns the old value or 0,
 //! `hashmap_get`/`hashmap_remove` return 0 for a missing key (use `hashmap_contains` to tell a

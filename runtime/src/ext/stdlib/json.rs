@@ -1,4 +1,4 @@
-//! JSON operations (IDs 170–181) over `serde_json::Value` handles.
+//! JSON operations over `serde_json::Value` handles (IDs: [`crate::ext::ids::JSON_RANGE`]).
 //!
 //! Decisions where the spec is silent (each tested):
 //!

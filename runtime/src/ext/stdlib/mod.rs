@@ -1,5 +1,5 @@
-//! The standard-library extensions (IDs 100–181): Vec, HashMap, String and JSON values that
-//! Neurlang code holds through `u64` handles.
+//! The standard-library extensions (IDs: [`ids::STDLIB`]): Vec, HashMap,
+//! String and JSON values that Neurlang code holds through `u64` handles.
 //!
 //! Where the spec keeps every value in a global `RwLock<HashMap>` keyed by a counter, this
 //! module uses one [`HandleTable`] per type: generational handles (never 0, never reused while
@@ -44,15 +44,15 @@ pub use handle::{Handle, HandleTable, Tag};
 pub use ops::{OPS, Op};
 pub use tree::{Json, code as json_type};
 
-use super::{ExtCategory, ExtId, ExtensionRegistry};
+use super::{ExtCategory, ExtId, ExtensionRegistry, ids};
 use std::collections::HashMap;
 use std::sync::Arc;
 
-/// Registers every stdlib extension (IDs 100–181) with fresh handle tables.
+/// Registers every stdlib extension ([`OPS`]) with fresh handle tables.
 ///
 /// # Panics
 /// If one of the stdlib's IDs or names is already registered (a programming error: the
-/// registry reserves 100–189 for the stdlib).
+/// registry reserves [`ids::STDLIB_RANGE`] for the stdlib).
 pub fn register_all(registry: &mut ExtensionRegistry) {
     register_into(registry, Arc::new(Stdlib::new()));
 }
@@ -65,7 +65,7 @@ pub fn register_into(registry: &mut ExtensionRegistry, lib: Arc<Stdlib>) {
     for (op, bind) in OPS.iter().zip(ops::BINDERS) {
         registry
             .register_with_id(
-                ExtId(op.id),
+                op.id,
                 op.name,
                 op.description,
                 op.argc,
@@ -77,11 +77,11 @@ pub fn register_into(registry: &mut ExtensionRegistry, lib: Arc<Stdlib>) {
     }
 }
 
-fn category(id: u32) -> ExtCategory {
-    match id {
-        100..=119 => ExtCategory::Vec,
-        120..=139 => ExtCategory::HashMap,
-        140..=169 => ExtCategory::String,
+fn category(id: ExtId) -> ExtCategory {
+    match id.get() {
+        n if ids::VEC_RANGE.contains(&n) => ExtCategory::Vec,
+        n if ids::HASHMAP_RANGE.contains(&n) => ExtCategory::HashMap,
+        n if ids::STRING_RANGE.contains(&n) => ExtCategory::String,
         _ => ExtCategory::Json,
     }
 }

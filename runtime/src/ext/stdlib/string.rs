@@ -1,4 +1,4 @@
-//! String operations (IDs 140–158) over UTF-8 `String` handles.
+//! String operations over UTF-8 `String` handles (IDs: [`crate::ext::ids::STRING_RANGE`]).
 //!
 //! Decisions where the spec is silent (each tested):
 //!

@@ -1,4 +1,4 @@
-//! Vec operations (IDs 100–112) over `Vec<u64>` handles.
+//! Vec operations over `Vec<u64>` handles (IDs: [`crate::ext::ids::VEC_RANGE`]).
 //!
 //! In-band results as the spec says: `vec_pop` on an empty vec returns 0. Indexes past the end
 //! (`vec_get`, `vec_set`, `vec_remove`, `vec_insert` beyond `len`) are [`StdlibError::OutOfRange`];
