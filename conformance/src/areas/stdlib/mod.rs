@@ -25,6 +25,9 @@ use serde::Deserialize;
 #[derive(Debug, Deserialize)]
 struct OpsFile {
     op: Vec<OpRow>,
+    /// Scripts may sit beside the rows too (a new operation's first one, say).
+    #[serde(default)]
+    script: Vec<Script>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -49,8 +52,8 @@ const SCRIPT_FILES: &[&str] = &[
 ];
 
 pub fn cases(ctx: &Ctx) -> Result<Vec<Case>, String> {
-    let ops: OpsFile = ctx.table("stdlib-ops.toml")?;
-    let mut scripts = Vec::new();
+    let mut ops: OpsFile = ctx.table("stdlib-ops.toml")?;
+    let mut scripts = std::mem::take(&mut ops.script);
     for f in SCRIPT_FILES {
         let file: ScriptsFile = ctx.table(f)?;
         scripts.extend(file.script);
