@@ -12,6 +12,10 @@
 //! millisecond, and [`TimerWheel::timeout_until_next`] is rounded up too); a deadline already in
 //! the past fires at the next [`TimerWheel::advance`]; a deadline beyond the wheel's horizon
 //! (`64^6` ms, about 795 days) is clamped into the top level and re-inserted when reached.
+//! Each is a test in `timer/tests.rs` (`level_boundaries_fire_exactly_on_their_millisecond`,
+//! `sub_millisecond_deadlines_round_up`, `past_deadlines_fire_at_next_advance_not_before`,
+//! `far_future_timer_is_clamped_and_cascades`), and a property test against a model checks that
+//! no timer fires early under random inserts, cancels and advances.
 
 use std::time::{Duration, Instant};
 

@@ -26,7 +26,7 @@
 //! result is all zeros) makes the shared secret all-zero, independent of the private key. Such
 //! results are rejected with [`ExtError::CryptoFailure`] and nothing is written (checked with
 //! `SharedSecret::was_contributory`, which is constant time). Wycheproof marks these vectors
-//! "acceptable"; the conformance cases pin the rejection.
+//! "acceptable"; the conformance cases pin the rejection (`ext.wycheproof.x25519.*`).
 
 use aes_gcm::aead::{AeadInPlace, KeyInit};
 use aes_gcm::{Aes256Gcm, Nonce, Tag};
