@@ -22,6 +22,7 @@ fi
 export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-auto}
 # Seconds per sandbox race trial (conformance abi.race.*) in the legs' report runs; the tests
 # run each for 1 s (conformance/cases/abi-race.toml).
+# shellcheck disable=SC2034 # used by the scripts that source this file
 race_secs=${NEURLANG_RACE_SECS:-10}
 
 say() { printf '[%s] %s\n' "$script" "$*"; }
