@@ -81,6 +81,17 @@ int64_t neurlang_time_monotonic(void);
 int64_t neurlang_time_sleep(uint64_t ns);
 int64_t neurlang_rand_fill(uint64_t buf, uint64_t len);
 
+/* Extension calls (the instruction ext.call rd, id, a, b), through the registry of the current
+ * context: the built-ins plus what the embedder registered. 0 and the extension's full 64-bit
+ * result in *result, or -code with *result and every output buffer untouched: -EFAULT (14) result
+ * is NULL, args is NULL with nargs > 0, or a bad buffer token; -ENOSYS (38) no extension has this
+ * id (any 64-bit value); -EINVAL (22) wrong argument count (args not read) or argument value;
+ * -EBADF (9) freed, forged or wrong-type handle.
+ * ext_call2 passes the first 0, 1 or 2 of (a, b), as many as the extension takes (more: -EINVAL);
+ * ext_call passes args[0..nargs], nargs being the extension's count. */
+int64_t neurlang_ext_call2(uint64_t id, uint64_t a, uint64_t b, uint64_t *result);
+int64_t neurlang_ext_call(uint64_t id, const uint64_t *args, uint64_t nargs, uint64_t *result);
+
 /* Embedder set-up (not for generated code) */
 int64_t neurlang_sandbox_init(uint64_t flags, const uint8_t *paths, uint64_t paths_len,
                               const uint8_t *hosts, uint64_t hosts_len);

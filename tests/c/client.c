@@ -1,4 +1,5 @@
-/* A C program using the Neurlang runtime through its header: file, channel, task, capability.
+/* A C program using the Neurlang runtime through its header: file, channel, task, capability,
+ * extension calls.
  * Usage: client DIR   (DIR: a writable directory; the sandbox allows only it).
  * Exit 0 on success; prints what failed otherwise. */
 #include "neurlang.h"
@@ -69,6 +70,30 @@ int main(int argc, char **argv) {
     CHECK(neurlang_file_write(3, (uint64_t)wtok, 1) == -14, "revoked token gives -EFAULT");
     CHECK(neurlang_cap_revoke((uint64_t)rtok) == 0, "cap_revoke");
     CHECK(neurlang_cap_check((uint64_t)ro, NEURLANG_CAP_READ, 1) == -14, "derived token revoked too");
+
+    /* ext.call: the spec's Vec example (ext.call r1, 100, r0, r0 ...) through ext_call2 */
+    uint64_t vec = 0, res = 0;
+    CHECK(neurlang_ext_call2(100, 0, 0, &vec) == 0, "ext_call2 vec_new");
+    CHECK(neurlang_ext_call2(102, vec, 42, &res) == 0 && res == 0, "ext_call2 vec_push 42");
+    CHECK(neurlang_ext_call2(102, vec, UINT64_MAX, &res) == 0, "ext_call2 vec_push 2^64-1");
+    CHECK(neurlang_ext_call2(106, vec, 0, &res) == 0 && res == 2, "ext_call2 vec_len");
+    CHECK(neurlang_ext_call2(103, vec, 0, &res) == 0 && res == UINT64_MAX, "ext_call2 vec_pop");
+    CHECK(neurlang_ext_call2(109, vec, 0, &res) == 0, "ext_call2 vec_free");
+    res = 7;
+    CHECK(neurlang_ext_call2(106, vec, 0, &res) == -9 && res == 7, "freed handle gives -EBADF");
+    CHECK(neurlang_ext_call2(((uint64_t)1 << 32) + 100, 0, 0, &res) == -38 && res == 7,
+          "2^32 + 100 is no extension: -ENOSYS");
+    /* sha256("abc") through ext_call, buffers as capability tokens */
+    uint8_t abc[3] = {'a', 'b', 'c'}, digest[32] = {0};
+    int64_t in = neurlang_cap_create(abc, sizeof abc, NEURLANG_CAP_READ);
+    int64_t dig = neurlang_cap_create(digest, sizeof digest, NEURLANG_CAP_WRITE);
+    CHECK((in < -4095 || in >= 0) && (dig < -4095 || dig >= 0), "cap_create for sha256");
+    uint64_t args[3] = {(uint64_t)in, 3, (uint64_t)dig};
+    CHECK(neurlang_ext_call(1, args, 2, &res) == -22 && res == 7, "wrong count gives -EINVAL");
+    CHECK(neurlang_ext_call(1, args, 3, &res) == 0 && res == 0, "ext_call sha256");
+    CHECK(digest[0] == 0xba && digest[1] == 0x78 && digest[31] == 0xad, "sha256 digest");
+    CHECK(neurlang_cap_revoke((uint64_t)in) == 0 && neurlang_cap_revoke((uint64_t)dig) == 0,
+          "cap_revoke");
 
     const char msg[] = "client: ok\n";
     uint8_t out[sizeof msg];

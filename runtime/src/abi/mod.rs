@@ -11,7 +11,9 @@
 //! - a `*const u8` + length pair (paths, hosts) is read by the runtime, which makes the function
 //!   `unsafe extern "C"`; a null pointer gives `-EFAULT`, a length beyond the limit
 //!   `-ENAMETOOLONG` (paths) or `-EACCES` (hosts), both without reading it;
-//! - no panic crosses the ABI: a panic inside becomes `-EIO`.
+//! - no panic crosses the ABI: a panic inside becomes `-EIO`;
+//! - `ext.call` ([`neurlang_ext_call2`], [`neurlang_ext_call`]) returns 0 and writes the
+//!   extension's full `u64` result through a pointer, since results may be `>= 2^63`.
 //!
 //! The contract of every function (arguments, result, each error) is the table
 //! `conformance/cases/abi.toml`, which the conformance suite runs; `runtime/include/neurlang.h`
@@ -19,11 +21,13 @@
 
 mod cap;
 mod conc;
+mod ext;
 mod io;
 mod misc;
 
 pub use cap::*;
 pub use conc::*;
+pub use ext::*;
 pub use io::*;
 pub use misc::*;
 

@@ -2,7 +2,7 @@
 //!
 //! A [`Context`] owns its [`Sandbox`] (its [`IOPermissions`] with the allowed roots opened),
 //! its descriptor table (files and sockets), its task
-//! table and its channels. Rust users create as many as they like (tests run contexts with
+//! table, its channels and its [`ExtensionRegistry`] (what `ext.call` reaches). Rust users create as many as they like (tests run contexts with
 //! different permissions in parallel); the C ABI acts on the *process-default* context, which
 //! an embedder replaces with [`Context::set_default`] before running generated code.
 //!
@@ -18,6 +18,7 @@ pub use table::Handle;
 pub(crate) use table::Table;
 
 use crate::chan::Channel;
+use crate::ext::ExtensionRegistry;
 use crate::perm::{IOPermissions, Sandbox};
 use std::fs::File;
 use std::io::{BufRead, Write};
@@ -44,6 +45,9 @@ pub struct Context {
     pub(crate) chans: Table<Channel>,
     pub(crate) stdin: Mutex<Input>,
     pub(crate) stdout: Mutex<Output>,
+    /// Built on first use ([`Context::extensions`]) unless given, so that a context that never
+    /// calls an extension pays nothing for the built-ins (nor links them: `ci/size.sh`).
+    extensions: OnceLock<ExtensionRegistry>,
 }
 
 impl std::fmt::Debug for Context {
@@ -89,7 +93,33 @@ impl Context {
             chans: Table::new(),
             stdin: Mutex::new(stdin),
             stdout: Mutex::new(stdout),
+            extensions: OnceLock::new(),
         }
+    }
+
+    /// This context with `registry` as its extensions instead of the built-ins: the embedder
+    /// registers its own (usually on [`ExtensionRegistry::with_builtins`]) before the context is
+    /// shared, so the registry is fixed while generated code calls it.
+    ///
+    /// ```
+    /// use neurlang::runtime::{Context, ExtCategory, ExtensionRegistry, IOPermissions};
+    /// use std::sync::Arc;
+    /// let mut registry = ExtensionRegistry::with_builtins();
+    /// let id = registry.register("answer", "", 0, false, ExtCategory::Custom, Arc::new(|_, _| Ok(42)));
+    /// let ctx = Context::new(IOPermissions::default()).with_extensions(registry);
+    /// assert_eq!(ctx.extensions().call(id, &[], &mut []), Ok(42));
+    /// ```
+    pub fn with_extensions(mut self, registry: ExtensionRegistry) -> Context {
+        self.extensions = OnceLock::from(registry);
+        self
+    }
+
+    /// The extensions `ext.call` reaches in this context: the ones given to
+    /// [`Context::with_extensions`], else the built-ins (with stdlib handle tables of this
+    /// context's own).
+    pub fn extensions(&self) -> &ExtensionRegistry {
+        self.extensions
+            .get_or_init(ExtensionRegistry::with_builtins)
     }
 
     /// This context's permissions (fixed for its life: make a new context to change them).

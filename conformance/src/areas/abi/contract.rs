@@ -51,6 +51,8 @@ sigs! {
     neurlang_time_monotonic: (),
     neurlang_time_sleep: (u64),
     neurlang_rand_fill: (u64, u64),
+    neurlang_ext_call2: unsafe (u64, u64, u64, *mut u64),
+    neurlang_ext_call: unsafe (u64, *const u64, u64, *mut u64),
     neurlang_sandbox_init: unsafe (u64, *const u8, u64, *const u8, u64),
 }
 
@@ -61,6 +63,8 @@ pub fn c_type(rust: &str) -> Option<&'static str> {
         "i64" => "int64_t",
         "*constu8" => "const uint8_t *",
         "*mutu8" => "uint8_t *",
+        "*constu64" => "const uint64_t *",
+        "*mutu64" => "uint64_t *",
         _ => return None,
     })
 }

@@ -5,8 +5,12 @@
 //! integers (`12`, `-3`, `0x10`), `$var`, `path:REL` (pointer + length of `ROOT/REL`),
 //! `str:TEXT` / `host:TEXT` (pointer + length of TEXT), `null:N` (null pointer, length N),
 //! `mem:N` (pointer + length of N fresh bytes), `fn:NAME` (a task entry: `square`, `max`),
-//! `bogus` (a forged token). Set-up helpers: `buf N [TEXT]` (an owned capability with every
-//! permission), `bytes $tok TEXT` (fails unless the capability starts with TEXT),
+//! `bogus` (a forged token), `slot:NAME` (pointer to the `u64` result slot NAME, holding
+//! [`SENTINEL`] until something writes it), `args:A,B,…` (pointer + count of an array of `u64`,
+//! each element an argument as above; `args:A,B/N` passes count N instead). Set-up helpers:
+//! `buf N [TEXT]` (an owned capability with every permission), `bytes $tok TEXT` (fails unless
+//! the capability starts with TEXT; `hex:HEX` for binary), `slot NAME [VALUE|untouched]` (the
+//! slot's value as the result; fails unless it is VALUE, or still [`SENTINEL`]),
 //! `write_file REL TEXT`, `exists REL` / `absent REL`, `fails CODE name arg…`, `printed TEXT` (fails unless the context
 //! printed exactly TEXT).
 
@@ -16,6 +20,7 @@ use neurlang::abi::*;
 use neurlang::runtime::{
     CapPermissions, CapToken as Token, Capability, Context, Errno, IOPermissions,
 };
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::PathBuf;
@@ -23,6 +28,9 @@ use std::sync::{Arc, Mutex};
 
 /// A forged token: never issued by the capability table.
 pub const BOGUS: u64 = 0x0123_4567_89ab_cdef;
+
+/// What a result slot holds until a call writes it.
+pub const SENTINEL: u64 = 0x5e57_1e1e_5e57_1e1e;
 
 extern "C" fn square(x: u64) -> u64 {
     x * x
@@ -81,6 +89,8 @@ pub struct Env {
     vars: HashMap<String, i64>,
     strings: Vec<Vec<u8>>,
     mems: Vec<Box<[u8]>>,
+    arrays: Vec<Box<[u64]>>,
+    slots: HashMap<String, Box<Cell<u64>>>,
     roots: Vec<u64>,
 }
 
@@ -108,6 +118,8 @@ impl Env {
             vars: HashMap::new(),
             strings: Vec::new(),
             mems: Vec::new(),
+            arrays: Vec::new(),
+            slots: HashMap::new(),
             roots: Vec::new(),
         }
     }
@@ -141,6 +153,25 @@ impl Env {
                     _ => return Err(format!("unknown entry {f}")),
                 };
                 out.push(f as usize as u64);
+            } else if let Some(name) = w.strip_prefix("slot:") {
+                let slot = self
+                    .slots
+                    .entry(name.to_string())
+                    .or_insert_with(|| Box::new(Cell::new(SENTINEL)));
+                out.push(slot.as_ptr() as u64);
+            } else if let Some(list) = w.strip_prefix("args:") {
+                let (list, count) = match list.split_once('/') {
+                    Some((l, n)) => (l, Some(n.parse().map_err(|_| format!("bad {w}"))?)),
+                    None => (list, None),
+                };
+                let items: Vec<String> = list
+                    .split(',')
+                    .filter(|i| !i.is_empty())
+                    .map(String::from)
+                    .collect();
+                let array = self.args(&items)?.into_boxed_slice();
+                out.extend([array.as_ptr() as u64, count.unwrap_or(array.len() as u64)]);
+                self.arrays.push(array);
             } else if w == "bogus" {
                 out.push(BOGUS);
             } else if let Some(v) = w.strip_prefix('$') {
@@ -192,7 +223,11 @@ impl Env {
             }
             "bytes" => {
                 let a = self.args(&words[..1])?;
-                let want = words.get(1).ok_or("bytes $tok TEXT")?.as_bytes();
+                let want = words.get(1).ok_or("bytes $tok TEXT")?;
+                let want = match want.strip_prefix("hex:") {
+                    Some(h) => hex(h).ok_or(format!("bad {want}"))?,
+                    None => want.as_bytes().to_vec(),
+                };
                 let got = Capability::from_raw(a[0])
                     .and_then(|c| c.to_vec(0, want.len()))
                     .map_err(|e| e.to_string())?;
@@ -200,6 +235,20 @@ impl Env {
                     Ok(0)
                 } else {
                     Err(format!("buffer holds {:?}", String::from_utf8_lossy(&got)))
+                };
+            }
+            "slot" => {
+                let name = words.first().ok_or("slot NAME [VALUE|untouched]")?;
+                let got = self.slots.get(name).ok_or(format!("no slot {name}"))?.get();
+                let want = match words.get(1).map(String::as_str) {
+                    None => return Ok(got as i64),
+                    Some("untouched") => SENTINEL,
+                    Some(_) => self.args(&words[1..2])?[0],
+                };
+                return if got == want {
+                    Ok(0)
+                } else {
+                    Err(format!("slot {name} holds {got:#x}, expected {want:#x}"))
                 };
             }
             "write_file" => {
@@ -258,12 +307,23 @@ impl Env {
     }
 }
 
+/// The bytes of a hex string.
+fn hex(h: &str) -> Option<Vec<u8>> {
+    (0..h.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(h.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
 /// Calls `neurlang_NAME` with `a`.
 pub fn call(name: &str, a: &[u64]) -> Option<i64> {
     let p = |i: usize| a[i] as usize as *const u8;
     let m = |i: usize| a[i] as usize as *mut u8;
+    let slot = |i: usize| a[i] as usize as *mut u64;
     // Pointers come from `Env::args`, which keeps what they point at alive and sized as the
-    // length passed beside them (or null); task entries are real `extern "C" fn(u64) -> u64`.
+    // length passed beside them (or null; `args:…/N` may claim more than there is, which the
+    // runtime must refuse unread), result slots being one `u64`; task entries are real
+    // `extern "C" fn(u64) -> u64`.
     let r = match (name, a.len()) {
         ("file_open", 3) => {
             // SAFETY: see above.
@@ -316,6 +376,14 @@ pub fn call(name: &str, a: &[u64]) -> Option<i64> {
         ("time_monotonic", 0) => neurlang_time_monotonic(),
         ("time_sleep", 1) => neurlang_time_sleep(a[0]),
         ("rand_fill", 2) => neurlang_rand_fill(a[0], a[1]),
+        ("ext_call2", 4) => {
+            // SAFETY: see above.
+            unsafe { neurlang_ext_call2(a[0], a[1], a[2], slot(3)) }
+        }
+        ("ext_call", 4) => {
+            // SAFETY: see above.
+            unsafe { neurlang_ext_call(a[0], a[1] as usize as *const u64, a[2], slot(3)) }
+        }
         ("sandbox_init", 5) => {
             // SAFETY: see above.
             unsafe { neurlang_sandbox_init(a[0], p(1), a[2], p(3), a[4]) }
