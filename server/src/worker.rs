@@ -20,6 +20,10 @@ use neurlang::runtime::{AsyncRuntime, AsyncSocket, Errno, Interest, TimerId, Tok
 use crate::http::{self, Chunked, Framing, Head, Parsed, Responses, Status};
 use crate::{Config, Shared, Stats};
 
+mod conn;
+
+use conn::{Conn, Conns, Ending, State};
+
 /// Initial read buffer of a connection; it grows up to the head limit only for large heads.
 const READ_BUF: usize = 4096;
 /// Stop answering pipelined requests once this much output waits (backpressure).
@@ -32,122 +36,9 @@ const OVERFLOW: usize = 1024;
 const BACKOFF_MIN: Duration = Duration::from_millis(10);
 const BACKOFF_MAX: Duration = Duration::from_secs(1);
 
-/// What a connection is doing; its deadline follows from it (see [`Io::arm`]).
-#[derive(Debug)]
-enum State {
-    /// Reading a request head: `Some(t)` once its first byte arrived at `t`, `None` while idle
-    /// between requests with nothing buffered.
-    Head(Option<Instant>),
-    /// Discarding `remaining` bytes of a `Content-Length` body.
-    Body(u64, Head),
-    /// Discarding a chunked body.
-    Chunked(Chunked, Head),
-    /// A response that ends the connection is queued (nothing read after it is answered);
-    /// once it is written the connection ends as its [`Ending`] says.
-    Closing(Ending),
-    /// The response is out and the write side shut: reading and discarding until the peer
-    /// closes or the linger time ends, so it receives the response rather than a reset.
-    Draining(Ending),
-}
-
-/// How a connection ends once its last response is written.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Ending {
-    /// `Connection: close`, HTTP/1.0 or the peer's EOF: closed at once unless unread input is
-    /// buffered, drained otherwise.
-    Close,
-    /// After an error response: always drained (the client may still be sending).
-    Linger,
-    /// The 503 of a connection beyond the limit: drained like [`Ending::Linger`], and counted
-    /// against the overflow budget instead of the connection limit.
-    Overflow,
-}
-
-#[derive(Debug)]
-struct Conn {
-    socket: AsyncSocket,
-    rbuf: Vec<u8>,
-    rstart: usize,
-    rend: usize,
-    scanned: usize,
-    wbuf: Vec<u8>,
-    wpos: usize,
-    state: State,
-    /// What it is registered for: readability, and writability too while output waits.
-    interest: Interest,
-    last_progress: Instant,
-    deadline: Instant,
-    /// Its one wheel timer and when that fires.
-    timer: Option<(TimerId, Instant)>,
-}
-
-impl Conn {
-    fn is_overflow(&self) -> bool {
-        matches!(
-            self.state,
-            State::Closing(Ending::Overflow) | State::Draining(Ending::Overflow)
-        )
-    }
-
-    fn is_idle(&self) -> bool {
-        matches!(self.state, State::Head(_))
-            && self.rstart == self.rend
-            && self.wpos == self.wbuf.len()
-    }
-}
-
 enum Outcome {
     Keep,
     Close,
-}
-
-/// The open connections, each at the slot of its token: found without hashing and driven in
-/// place. The token is kept beside the connection: on 32-bit targets an event's token carries
-/// the slot only.
-#[derive(Debug, Default)]
-struct Conns {
-    slots: Vec<Option<(Token, Conn)>>,
-    live: usize,
-}
-
-impl Conns {
-    fn get_mut(&mut self, token: Token) -> Option<(Token, &mut Conn)> {
-        match self.slots.get_mut(token.slot()) {
-            Some(Some((t, conn))) => Some((*t, conn)),
-            _ => None,
-        }
-    }
-
-    fn insert(&mut self, token: Token, conn: Conn) {
-        let slot = token.slot();
-        if self.slots.len() <= slot {
-            self.slots.resize_with(slot + 1, || None);
-        }
-        // A slot belongs to one live registration, so it is free here.
-        if self.slots[slot].replace((token, conn)).is_none() {
-            self.live += 1;
-        }
-    }
-
-    fn remove(&mut self, token: Token) -> Option<Conn> {
-        let (_, conn) = self.slots.get_mut(token.slot())?.take()?;
-        self.live -= 1;
-        Some(conn)
-    }
-
-    fn is_empty(&self) -> bool {
-        self.live == 0
-    }
-
-    /// The tokens of the connections for which `keep` holds.
-    fn tokens(&self, keep: impl Fn(&Conn) -> bool) -> Vec<Token> {
-        self.slots
-            .iter()
-            .flatten()
-            .filter(|(_, c)| keep(c))
-            .map(|(t, _)| *t)
-            .collect()
-    }
 }
 
 /// A worker: its connections, and everything else, apart so that a connection is driven in
