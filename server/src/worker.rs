@@ -139,16 +139,15 @@ impl Worker<'_> {
         let mut events = Vec::new();
         let mut expired = Vec::new();
         loop {
-            let io = &mut self.io;
-            if io.shared.stop.load(Ordering::SeqCst) && io.stopping.is_none() {
+            if self.io.shared.stop.load(Ordering::SeqCst) && self.io.stopping.is_none() {
                 self.begin_stop();
             }
-            let io = &mut self.io;
-            if let Some(grace_end) = io.stopping
-                && (self.conns.is_empty() || io.now >= grace_end)
+            if let Some(grace_end) = self.io.stopping
+                && (self.conns.is_empty() || self.io.now >= grace_end)
             {
                 return Ok(());
             }
+            let io = &mut self.io;
             // One wait (one epoll_wait on Linux), bounded by the next timer; it returns at once
             // when events are pending. Never blocks while accepting is still under way. The stop
             // flag is read above, before the only poll of the turn: a shutdown's wake-up sent
