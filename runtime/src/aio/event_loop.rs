@@ -23,7 +23,7 @@ pub struct AsyncRuntime {
     ready: Vec<Token>,
     /// Each timer carries the token it reports when it expires.
     timers: TimerWheel,
-    /// Tokens of expired timers not yet drained or cleared, in expiry order.
+    /// Tokens of expired timers not yet drained or cleared, in the order the wheel gave them.
     fired: Vec<Token>,
     next_timer: u64,
     executor: Executor,
@@ -109,8 +109,8 @@ impl AsyncRuntime {
         n
     }
 
-    /// Advances the wheel to now and queues the tokens of the timers that expired. Out of line:
-    /// a poll without timers (the common, measured case) keeps its code small.
+    /// Advances the wheel to now and queues the tokens of the timers that expired. Out of line,
+    /// so a poll without timers stays short (the `aio_empty_poll` row of `ci/bench-gate.sh`).
     #[inline(never)]
     fn collect_expired(&mut self) {
         self.timers.advance(Instant::now());
@@ -167,8 +167,8 @@ impl AsyncRuntime {
         self.timers.cancel(id)
     }
 
-    /// Drains the tokens of the timers that expired and were not yet cleared, in expiry order:
-    /// a timer's own token ([`schedule_timer`](Self::schedule_timer)) or its owner's
+    /// Drains the tokens of the timers that expired and were not yet cleared (earlier polls'
+    /// first): a timer's own token ([`schedule_timer`](Self::schedule_timer)) or its owner's
     /// ([`schedule_timer_for`](Self::schedule_timer_for)).
     pub fn expired_timers(&mut self) -> std::vec::Drain<'_, Token> {
         self.fired.drain(..)
