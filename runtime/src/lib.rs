@@ -45,8 +45,8 @@ pub mod time;
 /// (`neurlang::runtime::BufferPool`, `neurlang::runtime::ExtensionRegistry`, …).
 pub mod runtime {
     pub use crate::aio::{
-        AsyncFile, AsyncRuntime, AsyncSocket, Executor, Interest, OpenOptions, Reactor, TimerWheel,
-        Token, WorkerStrategy, connect_in_progress,
+        AsyncFile, AsyncRuntime, AsyncSocket, Executor, Interest, OpenOptions, Reactor, TimerId,
+        TimerWheel, Token, WorkerStrategy, connect_in_progress,
     };
     /// The capability token of [`crate::cap`] (the spec's `Token` is the async I/O one).
     pub use crate::cap::Token as CapToken;

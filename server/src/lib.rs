@@ -30,6 +30,7 @@ use std::time::Duration;
 
 use neurlang::runtime::{Reactor, WorkerStrategy};
 
+pub mod client;
 pub mod http;
 mod worker;
 

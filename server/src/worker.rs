@@ -3,42 +3,26 @@
 //! Only the tokens that received events are visited ([`AsyncRuntime::events`]). A connection is
 //! read until a read comes back short (the socket is then empty: an edge-triggered reactor
 //! reports the next arrival, a oneshot one is re-armed by `clear_ready`), every complete request
-//! in the buffer is answered, and the responses go out in one write. Timeouts are lazy: each
+//! in the buffer is answered, and the responses go out in one write. Connections live in a slab
+//! at their token's slot ([`Token::slot`]) and are driven in place. Timeouts are lazy: each
 //! connection has a deadline that requests move forward without touching the timer wheel; its
-//! one wheel timer, when it fires early, is re-armed for the remaining time.
+//! one wheel timer, owned by its token, is re-armed for the remaining time when it fires early.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::io::{self, ErrorKind};
 use std::net::Shutdown;
+use std::ops::ControlFlow::{self, Break, Continue};
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::Sender;
 use std::time::{Duration, Instant, SystemTime};
 
-use neurlang::runtime::{AsyncRuntime, AsyncSocket, Errno, Interest, Token};
+use neurlang::runtime::{AsyncRuntime, AsyncSocket, Errno, Interest, TimerId, Token};
 
 use crate::http::{self, Chunked, Framing, Head, Parsed, Responses, Status};
 use crate::{Config, Shared, Stats};
 
-/// Hashes tokens (unique `u64`s) with one multiplication.
-#[derive(Default)]
-struct TokenHasher(u64);
+mod conn;
 
-impl Hasher for TokenHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.write_u64(self.0 ^ u64::from(b));
-        }
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = (self.0 ^ n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    }
-}
-
-type TokenMap<V> = HashMap<Token, V, BuildHasherDefault<TokenHasher>>;
+use conn::{Conn, Conns, Ending, State};
 
 /// Initial read buffer of a connection; it grows up to the head limit only for large heads.
 const READ_BUF: usize = 4096;
@@ -52,64 +36,32 @@ const OVERFLOW: usize = 1024;
 const BACKOFF_MIN: Duration = Duration::from_millis(10);
 const BACKOFF_MAX: Duration = Duration::from_secs(1);
 
-#[derive(Debug)]
-enum Phase {
-    /// Reading a request head (or idle between requests when nothing is buffered).
-    Head,
-    /// Discarding `remaining` bytes of a `Content-Length` body.
-    Body(u64, Head),
-    /// Discarding a chunked body.
-    Chunked(Chunked, Head),
-    /// The response is out and the write side shut: reading and discarding until the peer
-    /// closes or the linger time ends, so it receives the response rather than a reset.
-    Draining,
-}
-
-#[derive(Debug)]
-struct Conn {
-    socket: AsyncSocket,
-    rbuf: Vec<u8>,
-    rstart: usize,
-    rend: usize,
-    scanned: usize,
-    wbuf: Vec<u8>,
-    wpos: usize,
-    phase: Phase,
-    /// Close (lingering if input may be pending) once the output is written.
-    close_after_write: bool,
-    /// The close follows an error response: always linger.
-    linger: bool,
-    want_write: bool,
-    /// When the first byte of the head being read arrived (None: nothing buffered).
-    head_started: Option<Instant>,
-    served: u64,
-    last_progress: Instant,
-    deadline: Instant,
-    timer: Option<(Token, Instant)>,
-    /// Counted against the overflow budget instead of the connection limit.
-    overflow: bool,
-}
-
 enum Outcome {
     Keep,
     Close,
 }
 
+/// A worker: its connections, and everything else, apart so that a connection is driven in
+/// place while the rest is borrowed beside it.
 struct Worker<'a> {
+    conns: Conns,
+    io: Io<'a>,
+}
+
+/// The event loop and the state of a worker other than its connections.
+struct Io<'a> {
     rt: AsyncRuntime,
     config: &'a Config,
     shared: &'a Shared,
     listener: Option<(AsyncSocket, Token)>,
-    conns: TokenMap<Conn>,
-    timers: TokenMap<Token>,
     responses: Responses,
     now: Instant,
     stats: Stats,
     errors: [u64; Status::ALL.len()],
     accept_pending: bool,
-    /// The last back-off: its timer and length (doubled on the next failure, forgotten on
-    /// the next accepted connection).
-    backoff: Option<(Token, Duration)>,
+    /// The last back-off: its timer (owned by the listener's token) and length (doubled on the
+    /// next failure, forgotten on the next accepted connection).
+    backoff: Option<(TimerId, Duration)>,
     /// Accepting is paused until the back-off timer fires.
     paused: bool,
     overflow: usize,
@@ -145,31 +97,34 @@ pub(crate) fn run(
         }
     };
     let mut w = Worker {
-        rt,
-        config,
-        shared,
-        listener: Some((listener, token)),
-        conns: TokenMap::default(),
-        timers: TokenMap::default(),
-        responses: Responses::new(SystemTime::now()),
-        now: Instant::now(),
-        stats: Stats::default(),
-        errors: [0; Status::ALL.len()],
-        accept_pending: true,
-        backoff: None,
-        paused: false,
-        overflow: 0,
-        stopping: None,
-        scratch: vec![0; 4096],
+        conns: Conns::default(),
+        io: Io {
+            rt,
+            config,
+            shared,
+            listener: Some((listener, token)),
+            responses: Responses::new(SystemTime::now()),
+            now: Instant::now(),
+            stats: Stats::default(),
+            errors: [0; Status::ALL.len()],
+            accept_pending: true,
+            backoff: None,
+            paused: false,
+            overflow: 0,
+            stopping: None,
+            scratch: vec![0; 4096],
+        },
     };
     let result = w.run();
     w.close_all();
-    for (status, n) in Status::ALL.iter().zip(w.errors) {
+    let io = w.io;
+    let mut stats = io.stats;
+    for (status, n) in Status::ALL.iter().zip(io.errors) {
         if n > 0 {
-            w.stats.errors.push((*status, n));
+            stats.errors.push((*status, n));
         }
     }
-    result.map(|()| w.stats)
+    result.map(|()| stats)
 }
 
 fn resource_exhausted(e: &io::Error) -> bool {
@@ -182,69 +137,123 @@ fn resource_exhausted(e: &io::Error) -> bool {
 impl Worker<'_> {
     fn run(&mut self) -> io::Result<()> {
         let mut events = Vec::new();
+        let mut expired = Vec::new();
         loop {
-            if self.shared.stop.load(Ordering::SeqCst) && self.stopping.is_none() {
+            if self.io.shared.stop.load(Ordering::SeqCst) && self.io.stopping.is_none() {
                 self.begin_stop();
             }
-            if let Some(grace_end) = self.stopping
-                && (self.conns.is_empty() || self.now >= grace_end)
+            if let Some(grace_end) = self.io.stopping
+                && (self.conns.is_empty() || self.io.now >= grace_end)
             {
                 return Ok(());
             }
+            let io = &mut self.io;
             // One wait (one epoll_wait on Linux), bounded by the next timer; it returns at once
             // when events are pending. Never blocks while accepting is still under way. The stop
             // flag is read above, before the only poll of the turn: a shutdown's wake-up sent
             // after that read is still pending here (a second poll in the same turn could
             // consume it and then block for good, as one did under Wine).
-            let wait = if self.accept_pending {
+            let wait = if io.accept_pending {
                 Some(Duration::ZERO)
             } else {
-                self.stopping.map(|_| Duration::from_millis(100))
+                io.stopping.map(|_| Duration::from_millis(100))
             };
-            let n = self.rt.poll(wait)?;
-            let expired = self.rt.expired_timers();
-            self.now = Instant::now();
-            self.responses.refresh(SystemTime::now());
+            let n = io.rt.poll(wait)?;
+            expired.clear();
+            expired.extend(io.rt.expired_timers());
+            io.now = Instant::now();
+            io.responses.refresh(SystemTime::now());
             if n > 0 {
                 events.clear();
-                events.extend_from_slice(self.rt.events());
+                events.extend_from_slice(io.rt.events());
                 for &token in &events {
                     self.event(token);
                 }
             }
-            for timer in expired {
-                self.timer(timer);
+            for &owner in &expired {
+                self.timer(owner);
             }
-            if self.accept_pending {
-                self.accept();
+            if self.io.accept_pending {
+                self.io.accept(&mut self.conns);
             }
         }
     }
 
     fn event(&mut self, token: Token) {
-        if self.listener.as_ref().is_some_and(|(_, t)| *t == token) {
-            self.accept_pending = !self.paused;
+        if self.io.is_listener(token) {
+            self.io.accept_pending = !self.io.paused;
             return;
         }
-        let Some(mut conn) = self.conns.remove(&token) else {
+        let Some((token, conn)) = self.conns.get_mut(token) else {
             return; // closed earlier in this batch
         };
-        let outcome = self.drive(&mut conn, token);
-        self.settle(conn, token, outcome);
+        let outcome = self.io.drive(conn, token);
+        self.settle(token, outcome);
+    }
+
+    /// A timer expired on behalf of `owner`: the listener's back-off, or a connection's.
+    fn timer(&mut self, owner: Token) {
+        if self.io.is_listener(owner) {
+            self.io.paused = false;
+            self.io.accept_pending = true;
+            return;
+        }
+        let Some((token, conn)) = self.conns.get_mut(owner) else {
+            return; // closed earlier in this batch
+        };
+        if token != owner {
+            return; // its connection closed and the slot went to another one
+        }
+        let outcome = self.io.expire(conn, token);
+        self.settle(token, outcome);
     }
 
     /// Keeps a driven connection (with its deadline armed) or closes it.
-    fn settle(&mut self, mut conn: Conn, token: Token, outcome: Outcome) {
+    fn settle(&mut self, token: Token, outcome: Outcome) {
         match outcome {
             Outcome::Keep => {
-                self.arm(&mut conn, token);
-                self.conns.insert(token, conn);
+                if let Some((token, conn)) = self.conns.get_mut(token) {
+                    self.io.arm(conn, token);
+                }
             }
-            Outcome::Close => self.close(conn, token),
+            Outcome::Close => self.close(token),
         }
     }
 
-    fn accept(&mut self) {
+    fn close(&mut self, token: Token) {
+        if let Some(conn) = self.conns.remove(token) {
+            self.io.close(conn, token);
+        }
+    }
+
+    fn close_all(&mut self) {
+        for token in self.conns.tokens(|_| true) {
+            self.close(token);
+        }
+        if let Some((_, token)) = self.io.listener.take() {
+            let _ = self.io.rt.deregister(token);
+        }
+    }
+
+    fn begin_stop(&mut self) {
+        let io = &mut self.io;
+        io.stopping = Some(io.now + io.config.shutdown_grace);
+        if let Some((_, token)) = io.listener.take() {
+            let _ = io.rt.deregister(token);
+        }
+        io.accept_pending = false;
+        for token in self.conns.tokens(Conn::is_idle) {
+            self.close(token);
+        }
+    }
+}
+
+impl Io<'_> {
+    fn is_listener(&self, token: Token) -> bool {
+        self.listener.as_ref().is_some_and(|(_, t)| *t == token)
+    }
+
+    fn accept(&mut self, conns: &mut Conns) {
         let Some(ltoken) = self.listener.as_ref().map(|(_, t)| *t) else {
             self.accept_pending = false;
             return;
@@ -260,7 +269,7 @@ impl Worker<'_> {
                     if let Some((timer, _)) = self.backoff.take() {
                         self.rt.cancel_timer(timer);
                     }
-                    self.open(socket);
+                    self.open(socket, conns);
                 }
                 Err(e) if e.kind() == ErrorKind::WouldBlock => {
                     self.rt.clear_ready(ltoken, Interest::READABLE);
@@ -268,7 +277,7 @@ impl Worker<'_> {
                     return;
                 }
                 Err(e) if resource_exhausted(&e) => {
-                    self.pause_accepting();
+                    self.pause_accepting(ltoken);
                     return;
                 }
                 Err(e)
@@ -280,7 +289,7 @@ impl Worker<'_> {
                     ) => {}
                 Err(_) => {
                     // Unexpected: do not spin on it.
-                    self.pause_accepting();
+                    self.pause_accepting(ltoken);
                     return;
                 }
             }
@@ -290,19 +299,19 @@ impl Worker<'_> {
     }
 
     /// Stops accepting for a while (doubling up to a second): the pending connections stay in
-    /// the backlog instead of the loop spinning on `EMFILE`.
-    fn pause_accepting(&mut self) {
+    /// the backlog instead of the loop spinning on `EMFILE`. The timer is the listener's.
+    fn pause_accepting(&mut self, listener: Token) {
         self.stats.accept_backoffs += 1;
         let next = self
             .backoff
             .map_or(BACKOFF_MIN, |(_, d)| (d * 2).min(BACKOFF_MAX));
-        let timer = self.rt.schedule_timer(next);
+        let timer = self.rt.schedule_timer_for(listener, next);
         self.backoff = Some((timer, next));
         self.paused = true;
         self.accept_pending = false;
     }
 
-    fn open(&mut self, socket: AsyncSocket) {
+    fn open(&mut self, socket: AsyncSocket, conns: &mut Conns) {
         let limit = self.config.max_connections;
         let overflow = self.shared.connections.fetch_add(1, Ordering::Relaxed) >= limit;
         if overflow {
@@ -320,46 +329,40 @@ impl Worker<'_> {
             scanned: 0,
             wbuf: Vec::new(),
             wpos: 0,
-            phase: Phase::Head,
-            close_after_write: false,
-            linger: false,
-            want_write: false,
-            head_started: Some(self.now),
-            served: 0,
+            state: State::Head(Some(self.now)),
+            interest: Interest::READABLE,
             last_progress: self.now,
             deadline: self.now,
             timer: None,
-            overflow,
         };
         if overflow {
             self.reject(&mut conn, Status::ServiceUnavailable);
+            conn.state = State::Closing(Ending::Overflow);
         }
         // The request is usually there already (always, with deferred accept): a connection
         // that is answered and closed at once never needs registering.
-        let drained = match self.first_exchange(&mut conn) {
-            Some(drained) => drained,
-            None => return self.release(&conn),
+        let Some(drained) = self.first_exchange(&mut conn) else {
+            return self.release(&conn);
         };
-        let token = match self.rt.register_fd(conn.socket.raw(), Interest::READABLE) {
-            Ok(t) => t,
-            Err(_) => return self.release(&conn),
+        let Ok(token) = self.rt.register_fd(conn.socket.raw(), Interest::READABLE) else {
+            return self.release(&conn);
         };
         // After a short read with nothing left to write and nothing to close, the registration
         // reports what arrives next; otherwise drive the connection as for an event (after an
         // error response that shuts the write side, so the client sees EOF, and drains).
-        let outcome = if drained && conn.wbuf.is_empty() && !conn.close_after_write {
-            Outcome::Keep
-        } else {
-            self.drive(&mut conn, token)
-        };
-        self.settle(conn, token, outcome);
+        let quiet = drained && conn.wbuf.is_empty() && !matches!(conn.state, State::Closing(_));
+        if !quiet && matches!(self.drive(&mut conn, token), Outcome::Close) {
+            return self.close(conn, token);
+        }
+        self.arm(&mut conn, token);
+        conns.insert(token, conn);
     }
 
     /// One read and one write on a connection not yet registered. `None`: it is finished and
     /// can be closed; `Some(drained)`: it goes on, `drained` if the read came back short.
     fn first_exchange(&mut self, conn: &mut Conn) -> Option<bool> {
         let mut drained = false;
-        if !conn.overflow {
+        if let State::Head(_) = conn.state {
             self.make_room(conn);
             let space = conn.rbuf.len();
             match conn.socket.read(&mut conn.rbuf) {
@@ -385,7 +388,7 @@ impl Worker<'_> {
         if conn.wpos == conn.wbuf.len() {
             conn.wbuf.clear();
             conn.wpos = 0;
-            if conn.close_after_write && !conn.linger && conn.rstart == conn.rend {
+            if matches!(conn.state, State::Closing(Ending::Close)) && conn.rstart == conn.rend {
                 return None;
             }
         }
@@ -394,7 +397,7 @@ impl Worker<'_> {
 
     /// Forgets a connection that was never registered (closing it).
     fn release(&mut self, conn: &Conn) {
-        if conn.overflow {
+        if conn.is_overflow() {
             self.overflow -= 1;
         } else {
             self.shared.connections.fetch_sub(1, Ordering::Relaxed);
@@ -404,53 +407,23 @@ impl Worker<'_> {
     fn close(&mut self, conn: Conn, token: Token) {
         if let Some((timer, _)) = conn.timer {
             self.rt.cancel_timer(timer);
-            self.timers.remove(&timer);
         }
         // Accepted sockets are never cloned: closing removes them from the poller.
         let _ = self.rt.deregister_closing(token);
         self.release(&conn);
     }
 
-    fn close_all(&mut self) {
-        let conns: Vec<_> = self.conns.drain().collect();
-        for (token, conn) in conns {
-            self.close(conn, token);
-        }
-        if let Some((_, token)) = self.listener.take() {
-            let _ = self.rt.deregister(token);
-        }
-    }
-
-    fn begin_stop(&mut self) {
-        self.stopping = Some(self.now + self.config.shutdown_grace);
-        if let Some((_, token)) = self.listener.take() {
-            let _ = self.rt.deregister(token);
-        }
-        self.accept_pending = false;
-        let idle: Vec<Token> = self
-            .conns
-            .iter()
-            .filter(|(_, c)| is_idle(c))
-            .map(|(t, _)| *t)
-            .collect();
-        for token in idle {
-            if let Some(conn) = self.conns.remove(&token) {
-                self.close(conn, token);
-            }
-        }
-    }
-
     /// Sets the connection's deadline for its state and makes sure a timer fires by then.
     fn arm(&mut self, conn: &mut Conn, token: Token) {
         let c = self.config;
-        conn.deadline = match conn.phase {
-            Phase::Draining => conn.deadline,
+        conn.deadline = match conn.state {
+            State::Draining(_) => conn.deadline,
             _ if conn.wpos < conn.wbuf.len() => conn.last_progress + c.io_timeout,
-            Phase::Body(..) | Phase::Chunked(..) => conn.last_progress + c.io_timeout,
-            Phase::Head => match conn.head_started {
-                Some(t) => t + c.header_timeout,
-                None => conn.last_progress + c.keepalive_timeout,
-            },
+            State::Body(..) | State::Chunked(..) | State::Closing(_) => {
+                conn.last_progress + c.io_timeout
+            }
+            State::Head(Some(started)) => started + c.header_timeout,
+            State::Head(None) => conn.last_progress + c.keepalive_timeout,
         };
         if let Some((_, at)) = conn.timer
             && at <= conn.deadline
@@ -459,42 +432,31 @@ impl Worker<'_> {
         }
         if let Some((old, _)) = conn.timer.take() {
             self.rt.cancel_timer(old);
-            self.timers.remove(&old);
         }
-        let timer = self
-            .rt
-            .schedule_timer(conn.deadline.saturating_duration_since(self.now));
-        conn.timer = Some((timer, conn.deadline));
-        self.timers.insert(timer, token);
+        let after = conn.deadline.saturating_duration_since(self.now);
+        conn.timer = Some((self.rt.schedule_timer_for(token, after), conn.deadline));
     }
 
-    fn timer(&mut self, timer: Token) {
-        if self.backoff.is_some_and(|(t, _)| t == timer) {
-            self.paused = false;
-            self.accept_pending = self.listener.is_some();
-            return;
+    /// The connection's timer expired: a timeout if its deadline has passed, else it is
+    /// re-armed (by the caller's `arm`) for the deadline the connection has moved on to.
+    fn expire(&mut self, conn: &mut Conn, token: Token) -> Outcome {
+        // Normally the timer that fired; a timer armed after that one fired in this turn's poll
+        // otherwise, which this check supersedes.
+        if let Some((timer, _)) = conn.timer.take() {
+            self.rt.cancel_timer(timer);
         }
-        let Some(token) = self.timers.remove(&timer) else {
-            return;
-        };
-        let Some(mut conn) = self.conns.remove(&token) else {
-            return;
-        };
-        conn.timer = None;
         if self.now < conn.deadline {
-            return self.settle(conn, token, Outcome::Keep); // fired early: re-armed
+            return Outcome::Keep; // fired early
         }
         self.stats.timeouts += 1;
-        let mid_request = conn.head_started.is_some() && conn.rend > conn.rstart
-            || matches!(conn.phase, Phase::Body(..) | Phase::Chunked(..));
-        let outcome = if mid_request && conn.wbuf.is_empty() {
-            self.reject(&mut conn, Status::RequestTimeout);
-            conn.deadline = self.now + self.config.linger;
-            self.drive(&mut conn, token)
-        } else {
-            Outcome::Close
-        };
-        self.settle(conn, token, outcome);
+        let mid_request = matches!(conn.state, State::Head(Some(_))) && conn.rend > conn.rstart
+            || matches!(conn.state, State::Body(..) | State::Chunked(..));
+        if !mid_request || !conn.wbuf.is_empty() {
+            return Outcome::Close;
+        }
+        self.reject(conn, Status::RequestTimeout);
+        conn.deadline = self.now + self.config.linger;
+        self.drive(conn, token)
     }
 
     /// Queues an error response; the connection closes (lingering) after it.
@@ -503,13 +465,12 @@ impl Worker<'_> {
             self.errors[i] += 1;
         }
         self.responses.error(&mut conn.wbuf, status);
-        conn.close_after_write = true;
-        conn.linger = true;
         conn.rstart = conn.rend;
-        conn.phase = Phase::Head;
+        conn.state = State::Closing(Ending::Linger);
     }
 
-    /// Does all the I/O a connection can do now.
+    /// Does all the I/O a connection can do now: output first (it is what the peer waits
+    /// for), then the end of a closing connection, then input, until one of them must wait.
     fn drive(&mut self, conn: &mut Conn, token: Token) -> Outcome {
         let _ = self
             .rt
@@ -517,92 +478,125 @@ impl Worker<'_> {
         // Set by a short read: the socket is empty, the next arrival will be an event.
         let mut drained = false;
         loop {
-            // Output first: it is what the peer waits for.
-            while conn.wpos < conn.wbuf.len() {
-                match conn.socket.write(&conn.wbuf[conn.wpos..]) {
-                    Ok(0) => return Outcome::Close,
-                    Ok(n) => {
-                        conn.wpos += n;
-                        conn.last_progress = self.now;
-                    }
-                    Err(e) if e.kind() == ErrorKind::WouldBlock => {
-                        self.rt.clear_ready(token, Interest::WRITABLE);
-                        if !conn.want_write {
-                            conn.want_write = true;
-                            let both = Interest::READABLE | Interest::WRITABLE;
-                            if self.rt.modify(token, both).is_err() {
-                                return Outcome::Close;
-                            }
-                        }
-                        return Outcome::Keep;
-                    }
-                    Err(e) if e.kind() == ErrorKind::Interrupted => {}
-                    Err(_) => return Outcome::Close,
-                }
+            if let Break(outcome) = self.step(conn, token, &mut drained) {
+                return outcome;
             }
-            if !conn.wbuf.is_empty() {
-                conn.wbuf.clear();
-                conn.wpos = 0;
-                if conn.want_write {
-                    conn.want_write = false;
-                    if self.rt.modify(token, Interest::READABLE).is_err() {
-                        return Outcome::Close;
-                    }
-                }
-            }
-            if conn.close_after_write && !matches!(conn.phase, Phase::Draining) {
-                if !conn.linger && conn.rstart == conn.rend {
-                    return Outcome::Close;
-                }
-                let _ = conn.socket.shutdown(Shutdown::Write);
-                conn.phase = Phase::Draining;
-                conn.rstart = 0;
-                conn.rend = 0;
-                conn.deadline = self.now + self.config.linger;
-            }
-            if let Phase::Draining = conn.phase {
-                return self.drain(conn, token);
-            }
-            if drained {
-                self.rt.clear_ready(token, Interest::READABLE);
-                return Outcome::Keep;
-            }
-            // Input.
-            if conn.rend == conn.rbuf.len() && !self.make_room(conn) {
-                // A head larger than the buffer may grow to: the parser answers 431 below.
-                self.process(conn);
-                continue;
-            }
-            let space = conn.rbuf.len() - conn.rend;
-            match conn.socket.read(&mut conn.rbuf[conn.rend..]) {
-                Ok(0) => {
-                    // The peer is done sending: answer what is complete, then close.
-                    conn.close_after_write = true;
-                    conn.linger = false;
-                    self.process(conn);
-                    conn.rstart = conn.rend;
-                    if conn.wbuf.is_empty() {
-                        return Outcome::Close;
-                    }
-                }
+        }
+    }
+
+    fn step(&mut self, conn: &mut Conn, token: Token, drained: &mut bool) -> ControlFlow<Outcome> {
+        self.flush(conn, token)?;
+        self.end(conn, token)?;
+        if *drained {
+            self.rt.clear_ready(token, Interest::READABLE);
+            return Break(Outcome::Keep);
+        }
+        *drained = self.read(conn, token)?;
+        Continue(())
+    }
+
+    /// Writes the pending output; `Break(Keep)` when the socket is full (the connection is
+    /// then registered for writability too, until its output is out).
+    fn flush(&mut self, conn: &mut Conn, token: Token) -> ControlFlow<Outcome> {
+        while conn.wpos < conn.wbuf.len() {
+            match conn.socket.write(&conn.wbuf[conn.wpos..]) {
+                Ok(0) => return Break(Outcome::Close),
                 Ok(n) => {
-                    conn.rend += n;
+                    conn.wpos += n;
                     conn.last_progress = self.now;
-                    if conn.head_started.is_none() && matches!(conn.phase, Phase::Head) {
-                        conn.head_started = Some(self.now);
-                    }
-                    self.process(conn);
-                    drained = n < space;
                 }
                 Err(e) if e.kind() == ErrorKind::WouldBlock => {
-                    self.rt.clear_ready(token, Interest::READABLE);
-                    if conn.wbuf.is_empty() {
-                        return Outcome::Keep;
-                    }
+                    self.rt.clear_ready(token, Interest::WRITABLE);
+                    self.register(conn, token, Interest::READABLE | Interest::WRITABLE)?;
+                    return Break(Outcome::Keep);
                 }
                 Err(e) if e.kind() == ErrorKind::Interrupted => {}
-                Err(_) => return Outcome::Close,
+                Err(_) => return Break(Outcome::Close),
             }
+        }
+        if !conn.wbuf.is_empty() {
+            conn.wbuf.clear();
+            conn.wpos = 0;
+            self.register(conn, token, Interest::READABLE)?;
+        }
+        Continue(())
+    }
+
+    /// Registers the connection for `interest` unless it already is; `Break(Close)` if that
+    /// fails.
+    fn register(
+        &mut self,
+        conn: &mut Conn,
+        token: Token,
+        interest: Interest,
+    ) -> ControlFlow<Outcome> {
+        if conn.interest != interest {
+            if self.rt.modify(token, interest).is_err() {
+                return Break(Outcome::Close);
+            }
+            conn.interest = interest;
+        }
+        Continue(())
+    }
+
+    /// Once the last response of a closing connection is out: closes it, or shuts its write
+    /// side and drains it.
+    fn end(&mut self, conn: &mut Conn, token: Token) -> ControlFlow<Outcome> {
+        if let State::Closing(ending) = conn.state {
+            if ending == Ending::Close && conn.rstart == conn.rend {
+                return Break(Outcome::Close);
+            }
+            let _ = conn.socket.shutdown(Shutdown::Write);
+            conn.state = State::Draining(ending);
+            conn.rstart = 0;
+            conn.rend = 0;
+            conn.deadline = self.now + self.config.linger;
+        }
+        match conn.state {
+            State::Draining(_) => Break(self.drain(conn, token)),
+            _ => Continue(()),
+        }
+    }
+
+    /// Reads what has arrived and answers it; `Continue(drained)`, `drained` if the read came
+    /// back short.
+    fn read(&mut self, conn: &mut Conn, token: Token) -> ControlFlow<Outcome, bool> {
+        if conn.rend == conn.rbuf.len() && !self.make_room(conn) {
+            // A head larger than the buffer may grow to: the parser answers 431.
+            self.process(conn);
+            return Continue(false);
+        }
+        let space = conn.rbuf.len() - conn.rend;
+        match conn.socket.read(&mut conn.rbuf[conn.rend..]) {
+            Ok(0) => {
+                // The peer is done sending. What was complete was answered as it arrived; the
+                // rest is dropped, and the connection closes once its output is out.
+                conn.state = State::Closing(Ending::Close);
+                conn.rstart = 0;
+                conn.rend = 0;
+                match conn.wbuf.is_empty() {
+                    true => Break(Outcome::Close),
+                    false => Continue(false),
+                }
+            }
+            Ok(n) => {
+                conn.rend += n;
+                conn.last_progress = self.now;
+                if let State::Head(None) = conn.state {
+                    conn.state = State::Head(Some(self.now));
+                }
+                self.process(conn);
+                Continue(n < space)
+            }
+            Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                self.rt.clear_ready(token, Interest::READABLE);
+                match conn.wbuf.is_empty() {
+                    true => Break(Outcome::Keep),
+                    false => Continue(false),
+                }
+            }
+            Err(e) if e.kind() == ErrorKind::Interrupted => Continue(false),
+            Err(_) => Break(Outcome::Close),
         }
     }
 
@@ -647,15 +641,15 @@ impl Worker<'_> {
     fn process(&mut self, conn: &mut Conn) {
         let limits = &self.config.limits;
         loop {
-            if conn.close_after_write {
-                conn.rstart = conn.rend; // nothing after a closing response is answered
-                break;
-            }
             let input = &conn.rbuf[conn.rstart..conn.rend];
-            match &mut conn.phase {
-                Phase::Head => {
+            match &mut conn.state {
+                State::Closing(_) | State::Draining(_) => {
+                    conn.rstart = conn.rend; // nothing after a closing response is answered
+                    break;
+                }
+                State::Head(started) => {
                     if input.is_empty() {
-                        conn.head_started = None;
+                        *started = None;
                         break;
                     }
                     match http::parse_head(input, &mut conn.scanned, limits) {
@@ -666,13 +660,13 @@ impl Worker<'_> {
                         }
                         Parsed::Complete(head) => {
                             conn.rstart += head.len;
-                            conn.head_started = None;
-                            match head.framing {
-                                Framing::None => self.respond(conn, head),
-                                Framing::Length(n) => conn.phase = Phase::Body(n, head),
-                                Framing::Chunked => {
-                                    conn.phase = Phase::Chunked(Chunked::default(), head)
-                                }
+                            conn.state = match head.framing {
+                                Framing::None => State::Head(None),
+                                Framing::Length(n) => State::Body(n, head),
+                                Framing::Chunked => State::Chunked(Chunked::default(), head),
+                            };
+                            if head.framing == Framing::None {
+                                self.respond(conn, head);
                             }
                             if head.expect_continue && conn.rstart == conn.rend {
                                 conn.wbuf.extend_from_slice(http::CONTINUE);
@@ -680,7 +674,7 @@ impl Worker<'_> {
                         }
                     }
                 }
-                Phase::Body(remaining, head) => {
+                State::Body(remaining, head) => {
                     let take = (*remaining).min(input.len() as u64);
                     conn.rstart += take as usize;
                     *remaining -= take;
@@ -688,17 +682,17 @@ impl Worker<'_> {
                         break;
                     }
                     let head = *head;
-                    conn.phase = Phase::Head;
+                    conn.state = State::Head(None);
                     self.respond(conn, head);
                 }
-                Phase::Chunked(decoder, head) => match decoder.feed(input, limits.max_body) {
+                State::Chunked(decoder, head) => match decoder.feed(input, limits.max_body) {
                     Ok((used, done)) => {
                         conn.rstart += used;
                         if !done {
                             break;
                         }
                         let head = *head;
-                        conn.phase = Phase::Head;
+                        conn.state = State::Head(None);
                         self.respond(conn, head);
                     }
                     Err(status) => {
@@ -706,7 +700,6 @@ impl Worker<'_> {
                         break;
                     }
                 },
-                Phase::Draining => break,
             }
             if conn.wbuf.len() >= HIGH_WATER {
                 break;
@@ -722,14 +715,9 @@ impl Worker<'_> {
         let keep_alive = head.keep_alive && self.stopping.is_none();
         conn.wbuf
             .extend_from_slice(self.responses.ok(head.head_only, keep_alive));
-        conn.served += 1;
         self.stats.requests += 1;
         if !keep_alive {
-            conn.close_after_write = true;
+            conn.state = State::Closing(Ending::Close);
         }
     }
-}
-
-fn is_idle(c: &Conn) -> bool {
-    matches!(c.phase, Phase::Head) && c.rstart == c.rend && c.wpos == c.wbuf.len()
 }

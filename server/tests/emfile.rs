@@ -19,7 +19,7 @@ mod unix {
     use std::net::TcpStream;
     use std::time::Duration;
 
-    use super::common::{self, Client, GET};
+    use super::common::{self, AssertOk, Client, GET};
     use neurlang::runtime::WorkerStrategy;
     use neurlang_server::Config;
 

@@ -6,7 +6,7 @@ mod common;
 
 use std::thread;
 
-use common::{Client, GET, GET_CLOSE};
+use common::{AssertOk, Client, GET, GET_CLOSE};
 use neurlang_server::Config;
 
 const ROUNDS: usize = 10;

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::{Client, GET, GET_CLOSE, HEAD};
+use common::{AssertOk, Client, GET, GET_CLOSE, HEAD};
 use neurlang_server::{Config, Status};
 
 /// Short timeouts; a connection is accepted before it sends anything.
@@ -45,7 +45,7 @@ fn slowloris_gets_408_while_others_are_served() {
     };
     // A head that never ends, one byte every 200 ms.
     let mut slow = Client::connect(addr).unwrap();
-    slow.stream
+    slow.stream()
         .set_read_timeout(Some(Duration::from_millis(200)))
         .unwrap();
     let head = b"GET / HTTP/1.1\r\nHost: t\r\nX-Slow: "
@@ -59,10 +59,10 @@ fn slowloris_gets_408_while_others_are_served() {
             start.elapsed() < Duration::from_secs(30),
             "no 408 after 30 s"
         );
-        if slow.stream.write_all(&[b]).is_err() {
+        if slow.stream().write_all(&[b]).is_err() {
             break;
         }
-        match slow.stream.read(&mut chunk) {
+        match slow.stream().read(&mut chunk) {
             Ok(0) => break,
             Ok(n) => {
                 got.extend_from_slice(&chunk[..n]);
@@ -82,12 +82,12 @@ fn slowloris_gets_408_while_others_are_served() {
         "{text:?}"
     );
     assert!(text.contains("\r\nConnection: close\r\n"), "{text:?}");
-    slow.stream
+    slow.stream()
         .set_read_timeout(Some(common::READ_TIMEOUT))
         .unwrap();
     // The rest of the 408 (its body), then the close (after the linger time).
     let mut rest = Vec::new();
-    match slow.stream.read_to_end(&mut rest) {
+    match slow.stream().read_to_end(&mut rest) {
         Ok(_) => {}
         Err(e) if e.kind() == ErrorKind::ConnectionReset => {}
         Err(e) => panic!("the slow connection was not closed: {e}"),
@@ -129,7 +129,7 @@ fn a_client_that_never_reads_does_not_block_others() {
         let batch = GET.repeat(1000);
         let mut sent = 0usize;
         loop {
-            match hog.stream.write(&batch) {
+            match hog.stream().write(&batch) {
                 Ok(n) => sent += n,
                 Err(e) => return (sent / GET.len(), e),
             }

@@ -8,7 +8,7 @@ use std::io::ErrorKind;
 use std::net::{SocketAddr, TcpListener};
 use std::thread;
 
-use common::{Client, GET, GET_10, GET_10_KEEP, GET_CLOSE, HEAD};
+use common::{AssertOk, Client, GET, GET_10, GET_10_KEEP, GET_CLOSE, HEAD};
 use neurlang::runtime::WorkerStrategy;
 use neurlang_server::{Config, Server};
 

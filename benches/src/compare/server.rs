@@ -14,6 +14,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use neurlang_server::client::{Reader, Response};
+
 use super::procfs;
 
 /// The CPU the servers are pinned to.
@@ -317,126 +319,66 @@ impl Drop for Server {
     }
 }
 
-/// Reads exactly one HTTP response (headers, then a `Content-Length` body) into `buf` (which is
-/// cleared first). Fails on EOF before its end or on bytes beyond it.
-pub fn read_response(stream: &mut impl Read, buf: &mut Vec<u8>) -> io::Result<()> {
-    buf.clear();
-    let mut chunk = [0u8; 4096];
-    let mut total = None;
-    loop {
-        if total.is_none()
-            && let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n")
-        {
-            let head = Response::parse_head(&buf[..end])
-                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
-            let len = head
-                .header("content-length")
-                .and_then(|v| v.parse::<usize>().ok())
-                .ok_or_else(|| {
-                    io::Error::new(io::ErrorKind::InvalidData, "no valid Content-Length")
-                })?;
-            total = Some(end + 4 + len);
-        }
-        if let Some(total) = total {
-            if buf.len() == total {
-                return Ok(());
-            }
-            if buf.len() > total {
-                return Err(io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    "bytes after the response",
-                ));
-            }
-        }
-        let n = stream.read(&mut chunk)?;
-        if n == 0 {
-            return Err(io::ErrorKind::UnexpectedEof.into());
-        }
-        buf.extend_from_slice(&chunk[..n]);
+/// Reads exactly one response: fails on EOF before its end (a `Content-Length` body) or on
+/// bytes beyond it.
+pub fn read_response<R: Read>(reader: &mut Reader<R>) -> io::Result<Response> {
+    let r = reader.response(false)?;
+    if !reader.buffered().is_empty() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "bytes after the response",
+        ));
     }
+    Ok(r)
 }
 
-/// A parsed response.
+/// A response, and whether the server closed the connection after it (within half a second).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Response {
-    pub status_line: String,
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
-    /// Whether the server closed the connection after the response (within half a second).
+pub struct Fetched {
+    pub response: Response,
     pub closed: bool,
 }
 
-impl Response {
-    /// Parses the head (status line and headers, without the final blank line).
-    fn parse_head(head: &[u8]) -> Result<Response, String> {
-        let head = std::str::from_utf8(head).map_err(|_| "response head is not UTF-8")?;
-        let mut lines = head.split("\r\n");
-        let status_line = lines.next().unwrap_or_default().to_string();
-        if !status_line.starts_with("HTTP/1.") {
-            return Err(format!("not an HTTP/1.x status line: {status_line:?}"));
-        }
-        let headers = lines
-            .map(|l| match l.split_once(':') {
-                Some((k, v)) => Ok((k.trim().to_string(), v.trim().to_string())),
-                None => Err(format!("malformed header line {l:?}")),
-            })
-            .collect::<Result<_, _>>()?;
-        Ok(Response {
-            status_line,
-            headers,
-            body: Vec::new(),
-            closed: false,
-        })
-    }
-
-    /// The value of the first header named `name` (case-insensitive).
-    pub fn header(&self, name: &str) -> Option<&str> {
-        let h = self
-            .headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name));
-        h.map(|(_, v)| v.as_str())
-    }
-}
-
-/// Connects to `addr`, sends `request`, and reads one response into `buf`.
-fn exchange(addr: SocketAddr, request: &[u8], buf: &mut Vec<u8>) -> io::Result<TcpStream> {
+/// Connects to `addr`, sends `request`, and reads one response.
+fn exchange(addr: SocketAddr, request: &[u8]) -> io::Result<(Reader<TcpStream>, Response)> {
     let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(1))?;
     s.set_read_timeout(Some(Duration::from_secs(3)))?;
     s.write_all(request)?;
-    read_response(&mut s, buf)?;
-    Ok(s)
+    let mut reader = Reader::new(s);
+    let r = read_response(&mut reader)?;
+    Ok((reader, r))
 }
 
 /// Whether a server at `addr` answers a keep-alive GET with a complete response.
 pub fn probe(addr: SocketAddr) -> io::Result<()> {
-    exchange(addr, GET_KEEPALIVE, &mut Vec::new()).map(drop)
+    exchange(addr, GET_KEEPALIVE).map(drop)
 }
 
 /// Sends `request` on a new connection to `addr`, reads the response, and waits half a second
 /// to see whether the server closes the connection.
-pub fn fetch(addr: SocketAddr, request: &[u8]) -> Result<Response, String> {
+pub fn fetch(addr: SocketAddr, request: &[u8]) -> Result<Fetched, String> {
     let io = |e: io::Error| format!("{addr}: {e}");
-    let mut buf = Vec::new();
-    let mut s = exchange(addr, request, &mut buf).map_err(io)?;
-    let end = buf.windows(4).position(|w| w == b"\r\n\r\n").unwrap_or(0);
-    let mut r = Response::parse_head(&buf[..end])?;
-    r.body = buf[end + 4..].to_vec();
-    s.set_read_timeout(Some(Duration::from_millis(500)))
+    let (mut reader, response) = exchange(addr, request).map_err(io)?;
+    reader
+        .get_ref()
+        .set_read_timeout(Some(Duration::from_millis(500)))
         .map_err(io)?;
-    r.closed = match s.read(&mut [0u8; 1]) {
-        Ok(n) => n == 0,
-        Err(e) => e.kind() == io::ErrorKind::ConnectionReset,
-    };
-    let _ = s.shutdown(Shutdown::Both);
-    Ok(r)
+    // Bytes instead of the close count as "kept open", as a silent connection does.
+    let closed = reader.closed().unwrap_or(false);
+    let _ = reader.get_ref().shutdown(Shutdown::Both);
+    Ok(Fetched { response, closed })
 }
 
 /// Checks that `ours` answers like `reference`: the same status line, the same set of header
 /// names, the same values except for Date and Server, the same body, and the same closing of the
 /// connection. Lists every difference.
-pub fn compare_responses(reference: &Response, ours: &Response) -> Result<(), String> {
+pub fn compare_responses(reference: &Fetched, ours: &Fetched) -> Result<(), String> {
     let mut diffs = Vec::new();
+    let (closed, reference, ours) = (
+        (reference.closed, ours.closed),
+        &reference.response,
+        &ours.response,
+    );
     if reference.status_line != ours.status_line {
         diffs.push(format!(
             "status line {:?} instead of {:?}",
@@ -477,12 +419,12 @@ pub fn compare_responses(reference: &Response, ours: &Response) -> Result<(), St
             text(&reference.body)
         ));
     }
-    if reference.closed != ours.closed {
+    if closed.0 != closed.1 {
         let word = |c| if c { "closed" } else { "kept open" };
         diffs.push(format!(
             "connection {} after the response instead of {}",
-            word(ours.closed),
-            word(reference.closed)
+            word(closed.1),
+            word(closed.0)
         ));
     }
     if diffs.is_empty() {
@@ -520,29 +462,27 @@ mod tests {
         22:57:52 GMT\r\nContent-Type: text/plain\r\nContent-Length: 13\r\nConnection: \
         keep-alive\r\n\r\nHello, World!";
 
-    fn parse(bytes: &[u8]) -> Response {
-        let mut buf = Vec::new();
-        read_response(&mut &bytes[..], &mut buf).unwrap();
-        let end = buf.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
-        let mut r = Response::parse_head(&buf[..end]).unwrap();
-        r.body = buf[end + 4..].to_vec();
-        r
+    fn parse(bytes: &[u8]) -> Fetched {
+        Fetched {
+            response: read_response(&mut Reader::new(bytes)).unwrap(),
+            closed: false,
+        }
     }
 
     #[test]
     fn reads_one_response_exactly() {
-        let r = parse(NGINX);
+        let r = parse(NGINX).response;
         assert_eq!(r.status_line, "HTTP/1.1 200 OK");
         assert_eq!(r.header("content-length"), Some("13"));
         assert_eq!(r.body, b"Hello, World!");
-        let mut buf = Vec::new();
         let cut = &NGINX[..NGINX.len() - 1];
-        let e = read_response(&mut &cut[..], &mut buf).unwrap_err();
+        let e = read_response(&mut Reader::new(cut)).unwrap_err();
         assert_eq!(e.kind(), io::ErrorKind::UnexpectedEof);
         let extra = [NGINX, b"X"].concat();
-        assert!(read_response(&mut &extra[..], &mut buf).is_err());
+        let e = read_response(&mut Reader::new(&extra[..])).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::InvalidData);
         let no_len = b"HTTP/1.1 200 OK\r\nServer: x\r\n\r\nHello";
-        assert!(read_response(&mut &no_len[..], &mut buf).is_err());
+        assert!(read_response(&mut Reader::new(&no_len[..])).is_err());
     }
 
     #[test]

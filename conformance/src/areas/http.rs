@@ -10,15 +10,16 @@
 //! [`EOF_WAIT`] for it, and the area's server only times a request head out after
 //! [`HEAD_TIMEOUT`], far longer, so only a close that follows the response can pass.
 
-use std::io::{ErrorKind, Read, Write};
+use std::io::Write;
 use std::net::{SocketAddr, TcpStream};
 use std::sync::OnceLock;
 use std::time::Duration;
 
+use neurlang_server::client::{Reader, Response};
 use neurlang_server::{Config, Server};
 use serde::Deserialize;
 
-use crate::{Case, CaseResult, Ctx, ensure, ensure_eq, fail};
+use crate::{Case, CaseError, CaseResult, Ctx, ensure, ensure_eq, fail};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -110,13 +111,6 @@ fn server() -> Result<SocketAddr, String> {
         .clone()
 }
 
-/// A response as read off the wire.
-#[derive(Debug)]
-struct Response {
-    status: u16,
-    connection: Option<String>,
-}
-
 fn exchange(row: &RequestRow, send: &[Vec<u8>]) -> CaseResult {
     let addr = server()?;
     let mut s = TcpStream::connect(addr)?;
@@ -126,7 +120,11 @@ fn exchange(row: &RequestRow, send: &[Vec<u8>]) -> CaseResult {
     let mut reader = Reader::new(s.try_clone()?);
     if row.kept_alive {
         s.write_all(SIMPLE)?;
-        ensure_eq!(reader.response(false)?.status, 200, "the request before");
+        ensure_eq!(
+            response(&mut reader, false)?.status,
+            200,
+            "the request before"
+        );
     }
     for (i, piece) in send.iter().enumerate() {
         if i > 0 {
@@ -143,11 +141,11 @@ fn exchange(row: &RequestRow, send: &[Vec<u8>]) -> CaseResult {
         }
     }
     for (i, want) in row.statuses.iter().enumerate() {
-        let got = reader.response(row.bodyless.contains(&i))?;
+        let got = response(&mut reader, row.bodyless.contains(&i))?;
         ensure_eq!(got.status, *want, "response {i}");
         if got.status >= 400 {
             ensure_eq!(
-                got.connection.as_deref(),
+                got.header("connection"),
                 Some("close"),
                 "response {i} (an error closes the connection)"
             );
@@ -155,121 +153,45 @@ fn exchange(row: &RequestRow, send: &[Vec<u8>]) -> CaseResult {
     }
     if row.closes {
         // The write side stays open: a server that closes only once the client does fails.
-        reader.eof(EOF_WAIT)?;
+        eof(&mut reader, EOF_WAIT)?;
     } else {
         // Still usable: one more request on the same connection.
         s.write_all(SIMPLE)?;
-        ensure_eq!(reader.response(false)?.status, 200, "a request after them");
+        ensure_eq!(
+            response(&mut reader, false)?.status,
+            200,
+            "a request after them"
+        );
     }
     // And the server keeps serving other clients.
     let mut other = TcpStream::connect(addr)?;
     other.set_read_timeout(Some(TIMEOUT))?;
     other.write_all(SIMPLE)?;
     ensure_eq!(
-        Reader::new(other).response(false)?.status,
+        response(&mut Reader::new(other), false)?.status,
         200,
         "another client afterwards"
     );
     Ok(())
 }
 
-/// Reads HTTP/1.1 responses (status line, fields, `Content-Length` body) from a stream.
-struct Reader {
-    stream: TcpStream,
-    buf: Vec<u8>,
+/// One response off `reader`, which must be HTTP/1.1.
+fn response(reader: &mut Reader<TcpStream>, bodyless: bool) -> Result<Response, CaseError> {
+    let r = reader.response(bodyless)?;
+    ensure!(
+        r.status_line.starts_with("HTTP/1.1 "),
+        "not an HTTP/1.1 status line: {:?}",
+        r.status_line
+    );
+    Ok(r)
 }
 
-impl Reader {
-    fn new(stream: TcpStream) -> Reader {
-        Reader {
-            stream,
-            buf: Vec::new(),
-        }
-    }
-
-    fn fill(&mut self) -> Result<usize, crate::CaseError> {
-        let mut chunk = [0u8; 4096];
-        match self.stream.read(&mut chunk) {
-            Ok(n) => {
-                self.buf.extend_from_slice(&chunk[..n]);
-                Ok(n)
-            }
-            Err(e) if e.kind() == ErrorKind::ConnectionReset => Ok(0),
-            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
-                let waited = self.stream.read_timeout()?.unwrap_or_default();
-                fail!("nothing within {waited:?} (have {:?})", self.text())
-            }
-            Err(e) => Err(e.into()),
-        }
-    }
-
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.buf).into_owned()
-    }
-
-    fn response(&mut self, bodyless: bool) -> Result<Response, crate::CaseError> {
-        let head_len = loop {
-            if let Some(p) = self.buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                break p + 4;
-            }
-            if self.fill()? == 0 {
-                fail!(
-                    "connection closed before a response (have {:?})",
-                    self.text()
-                );
-            }
-        };
-        let head = String::from_utf8_lossy(&self.buf[..head_len]).into_owned();
-        let mut lines = head.split("\r\n");
-        let status_line = lines.next().unwrap_or_default();
-        let status = status_line
-            .strip_prefix("HTTP/1.1 ")
-            .and_then(|s| s.get(..3))
-            .and_then(|s| s.parse().ok());
-        let Some(status) = status else {
-            fail!("not an HTTP/1.1 status line: {status_line:?}");
-        };
-        let mut length = None;
-        let mut connection = None;
-        for line in lines.filter(|l| !l.is_empty()) {
-            let Some((name, value)) = line.split_once(": ") else {
-                fail!("malformed response field {line:?}");
-            };
-            if name.eq_ignore_ascii_case("content-length") {
-                length = Some(value.parse::<usize>()?);
-            } else if name.eq_ignore_ascii_case("connection") {
-                connection = Some(value.to_string());
-            }
-        }
-        let interim = (100..200).contains(&status);
-        let body = match (interim || bodyless, length) {
-            (true, _) => 0,
-            (false, Some(n)) => n,
-            (false, None) => fail!("response without Content-Length: {head:?}"),
-        };
-        while self.buf.len() < head_len + body {
-            if self.fill()? == 0 {
-                fail!("connection closed inside a response body");
-            }
-        }
-        self.buf.drain(..head_len + body);
-        Ok(Response { status, connection })
-    }
-
-    /// The connection's end, within `within`, with nothing after the responses read.
-    fn eof(&mut self, within: Duration) -> CaseResult {
-        self.stream.set_read_timeout(Some(within))?;
-        match self.fill() {
-            Err(crate::CaseError::Fail(e)) => {
-                fail!("the connection stays open after a closing response: {e}")
-            }
-            other => other?,
-        };
-        ensure!(
-            self.buf.is_empty(),
-            "unexpected bytes after the responses: {:?}",
-            self.text()
-        );
-        Ok(())
+/// The connection's end, within `within`, with nothing after the responses read.
+fn eof(reader: &mut Reader<TcpStream>, within: Duration) -> CaseResult {
+    reader.get_ref().set_read_timeout(Some(within))?;
+    match reader.closed() {
+        Ok(true) => Ok(()),
+        Ok(false) => fail!("the connection stays open after a closing response ({within:?})"),
+        Err(e) => fail!("after the responses: {e}"),
     }
 }

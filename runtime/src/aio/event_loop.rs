@@ -1,6 +1,5 @@
 //! [`AsyncRuntime`]: the reactor, the timer wheel and the executor driven by one loop.
 
-use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::io;
 use std::sync::Arc;
@@ -22,9 +21,10 @@ pub struct AsyncRuntime {
     events: Events,
     raw_events: Vec<crate::sys::RawEvent>,
     ready: Vec<Token>,
+    /// Each timer carries the token it reports when it expires.
     timers: TimerWheel,
-    timer_ids: HashMap<Token, TimerId>,
-    fired: HashSet<Token>,
+    /// Tokens of expired timers not yet drained or cleared, in the order the wheel gave them.
+    fired: Vec<Token>,
     next_timer: u64,
     executor: Executor,
 }
@@ -40,8 +40,7 @@ impl AsyncRuntime {
             raw_events: Vec::new(),
             ready: Vec::new(),
             timers: TimerWheel::new(),
-            timer_ids: HashMap::new(),
-            fired: HashSet::new(),
+            fired: Vec::new(),
             next_timer: 0,
         })
     }
@@ -105,13 +104,17 @@ impl AsyncRuntime {
             self.executor.set_sleeping(false);
         }
         if !self.timers.is_empty() {
-            self.timers.advance(Instant::now());
-            for token in self.timers.expired_timers() {
-                self.timer_ids.remove(&token);
-                self.fired.insert(token);
-            }
+            self.collect_expired();
         }
         n
+    }
+
+    /// Advances the wheel to now and queues the tokens of the timers that expired. Out of line,
+    /// so a poll without timers stays short (the `aio_empty_poll` row of `ci/bench-gate.sh`).
+    #[inline(never)]
+    fn collect_expired(&mut self) {
+        self.timers.advance(Instant::now());
+        self.fired.extend(self.timers.expired_timers());
     }
 
     /// The I/O tokens that received an event in the last [`poll`](Self::poll), in delivery order
@@ -121,7 +124,9 @@ impl AsyncRuntime {
         &self.ready
     }
 
-    /// Whether `token` is ready for `interest` (an I/O token), or has expired (a timer token).
+    /// Whether `token` is ready for `interest` (an I/O token), or has expired (a token of
+    /// [`schedule_timer`](Self::schedule_timer); a linear look at the expired timers not yet
+    /// drained or cleared).
     pub fn is_ready(&self, token: Token, interest: Interest) -> bool {
         if token.0 & TIMER_BIT != 0 {
             return self.fired.contains(&token);
@@ -134,31 +139,39 @@ impl AsyncRuntime {
     /// observation is kept. For a timer token, forgets that it expired.
     pub fn clear_ready(&mut self, token: Token, interest: Interest) {
         if token.0 & TIMER_BIT != 0 {
-            self.fired.remove(&token);
+            self.fired.retain(|t| *t != token);
         } else {
             self.reactor.clear_ready(token, interest);
         }
     }
 
-    /// Schedules a timer expiring `after` from now; its token becomes ready then.
+    /// Schedules a timer expiring `after` from now; its token becomes ready then (and is
+    /// reported by [`expired_timers`](Self::expired_timers)). To cancel a timer, schedule it
+    /// with [`schedule_timer_for`](Self::schedule_timer_for), which returns its id.
     pub fn schedule_timer(&mut self, after: Duration) -> Token {
         let token = Token(TIMER_BIT | self.next_timer);
         self.next_timer += 1;
-        let id = self.timers.insert_after(token, after);
-        self.timer_ids.insert(token, id);
+        self.schedule_timer_for(token, after);
         token
     }
 
-    /// Cancels a pending timer; returns `false` if it already expired or was cancelled.
-    pub fn cancel_timer(&mut self, token: Token) -> bool {
-        self.timer_ids
-            .remove(&token)
-            .is_some_and(|id| self.timers.cancel(id))
+    /// Schedules a timer expiring `after` from now on behalf of `owner` (an I/O token, say):
+    /// [`expired_timers`](Self::expired_timers) reports `owner` when it expires, so no map from
+    /// timers to their owners is needed. The id cancels it.
+    pub fn schedule_timer_for(&mut self, owner: Token, after: Duration) -> TimerId {
+        self.timers.insert_after(owner, after)
     }
 
-    /// Drains the tokens of the timers that expired and were not yet cleared.
-    pub fn expired_timers(&mut self) -> Vec<Token> {
-        self.fired.drain().collect()
+    /// Cancels a pending timer; returns `false` if it already expired or was cancelled.
+    pub fn cancel_timer(&mut self, id: TimerId) -> bool {
+        self.timers.cancel(id)
+    }
+
+    /// Drains the tokens of the timers that expired and were not yet cleared (earlier polls'
+    /// first): a timer's own token ([`schedule_timer`](Self::schedule_timer)) or its owner's
+    /// ([`schedule_timer_for`](Self::schedule_timer_for)).
+    pub fn expired_timers(&mut self) -> std::vec::Drain<'_, Token> {
+        self.fired.drain(..)
     }
 
     /// Adds a task to the executor.

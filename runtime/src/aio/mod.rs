@@ -43,5 +43,17 @@ pub use workers::WorkerStrategy;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Token(pub u64);
 
+impl Token {
+    /// The slot of an I/O registration in its reactor. Registrations alive at the same time
+    /// have different slots, and a freed slot is reused before a new one is made, so slots stay
+    /// below the largest number of registrations alive at once: a slot indexes a slab of
+    /// per-registration state (the server's connections are kept so). On 32-bit targets the
+    /// tokens of [`AsyncRuntime::events`] carry the slot only, so compare slots there, not
+    /// tokens. Meaningless for timer tokens.
+    pub fn slot(self) -> usize {
+        (self.0 & 0xFFFF_FFFF) as usize
+    }
+}
+
 #[cfg(test)]
 mod tests;

@@ -103,7 +103,7 @@ fn token_of(index: u32, generation: u32) -> Token {
 }
 
 fn split(token: Token) -> (usize, u32) {
-    ((token.0 & 0xFFFF_FFFF) as usize, (token.0 >> 32) as u32)
+    (token.slot(), (token.0 >> 32) as u32)
 }
 
 fn event(key: usize, interest: Interest) -> Event {

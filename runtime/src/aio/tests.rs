@@ -62,6 +62,27 @@ fn spec_runtime_example() -> io::Result<()> {
 }
 
 #[test]
+fn owned_timers_report_their_owner_and_cancel_by_id() -> io::Result<()> {
+    let mut rt = AsyncRuntime::new()?;
+    let (kept, cancelled) = (Token(7), Token(8));
+    let keep = rt.schedule_timer_for(kept, Duration::from_millis(5));
+    let cancel = rt.schedule_timer_for(cancelled, Duration::from_millis(5));
+    assert!(rt.cancel_timer(cancel));
+    assert!(!rt.cancel_timer(cancel), "cancelled twice");
+    let own = rt.schedule_timer(Duration::from_millis(5));
+    let started = Instant::now();
+    rt.run(LONG)?; // returns once no timer is pending
+    assert!(started.elapsed() >= Duration::from_millis(5), "fired early");
+    assert!(!rt.cancel_timer(keep), "cancelled after it expired");
+    assert!(rt.is_ready(own, Interest::READABLE));
+    rt.clear_ready(own, Interest::READABLE);
+    assert!(!rt.is_ready(own, Interest::READABLE), "cleared");
+    assert_eq!(rt.expired_timers().collect::<Vec<_>>(), vec![kept]);
+    assert_eq!(rt.expired_timers().count(), 0, "drained");
+    Ok(())
+}
+
+#[test]
 fn spec_socket_example_with_einprogress_correction() -> io::Result<()> {
     let (listener, addr) = listener();
     let mut rt = AsyncRuntime::new()?;
@@ -225,6 +246,7 @@ fn reused_descriptor_gets_a_distinct_token() -> io::Result<()> {
     let (mut c2, s2) = pair(); // likely the same descriptor number
     let new = rt.register_fd(&s2, Interest::READABLE)?;
     assert_ne!(old, new);
+    assert_eq!(old.slot(), new.slot(), "a freed slot is reused first");
     c2.write_all(b"z")?;
     wait_ready(&mut rt, new, Interest::READABLE);
     assert!(

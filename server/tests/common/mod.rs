@@ -1,13 +1,14 @@
 //! Helpers of the server's integration tests: a raw-bytes HTTP/1.1 client on `std::net` whose
-//! reads all time out (a test fails instead of hanging), the exact bytes a 200 must have, and a
-//! server started on a free port.
+//! reads all time out (a test fails instead of hanging) and go through the server's own
+//! [`Reader`], the exact bytes a 200 must have, and a server started on a free port.
 
 #![allow(dead_code)] // each test binary uses part of this module
 
-use std::io::{self, ErrorKind, Read, Write};
+use std::io::{self, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
+pub use neurlang_server::client::{Reader, Response};
 use neurlang_server::http::{BODY, SERVER};
 use neurlang_server::{Config, Server};
 
@@ -57,31 +58,15 @@ pub fn wait_until(mut cond: impl FnMut() -> bool) -> bool {
     cond()
 }
 
-/// One response as received.
-#[derive(Debug)]
-pub struct Response {
-    /// Status code.
-    pub status: u16,
-    /// Header fields, in order.
-    pub headers: Vec<(String, String)>,
-    /// Body (empty for HEAD and 1xx).
-    pub body: Vec<u8>,
-    /// Every byte of the response.
-    pub raw: Vec<u8>,
-}
-
-impl Response {
-    /// The value of the first field called `name` (case-insensitive).
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
+/// Checks a response against the server's 200.
+pub trait AssertOk {
     /// Checks the response is byte for byte the server's 200 (nginx's header order), with
     /// `Connection: keep-alive` or `close` and a body unless `head_only`.
-    pub fn assert_ok(&self, head_only: bool, keep_alive: bool) {
+    fn assert_ok(&self, head_only: bool, keep_alive: bool);
+}
+
+impl AssertOk for Response {
+    fn assert_ok(&self, head_only: bool, keep_alive: bool) {
         let date = self
             .header("Date")
             .unwrap_or_else(|| panic!("no Date in {self}"));
@@ -107,17 +92,11 @@ impl Response {
     }
 }
 
-impl std::fmt::Display for Response {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{:?}", String::from_utf8_lossy(&self.raw))
-    }
-}
-
-/// A client connection: raw bytes out, responses parsed in.
+/// A client connection: raw bytes out, responses read by the server's [`Reader`]. One
+/// descriptor each (the descriptor-exhaustion test counts them).
 #[derive(Debug)]
 pub struct Client {
-    pub stream: TcpStream,
-    buf: Vec<u8>,
+    reader: Reader<TcpStream>,
 }
 
 impl Client {
@@ -132,87 +111,23 @@ impl Client {
         stream.set_write_timeout(Some(READ_TIMEOUT))?;
         stream.set_nodelay(true)?;
         Ok(Client {
-            stream,
-            buf: Vec::new(),
+            reader: Reader::new(stream),
         })
+    }
+
+    /// The connection, for raw reads and writes beside the reader.
+    pub fn stream(&mut self) -> &mut TcpStream {
+        self.reader.get_mut()
     }
 
     /// Sends `bytes`, panicking on error.
     pub fn send(&mut self, bytes: &[u8]) {
-        self.stream.write_all(bytes).expect("send to the server");
-    }
-
-    /// Reads more bytes into the buffer; `Ok(0)` at end of stream.
-    fn fill(&mut self) -> io::Result<usize> {
-        let mut chunk = [0u8; 16 * 1024];
-        loop {
-            match self.stream.read(&mut chunk) {
-                Ok(n) => {
-                    self.buf.extend_from_slice(&chunk[..n]);
-                    return Ok(n);
-                }
-                Err(e) if e.kind() == ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
-        }
+        self.stream().write_all(bytes).expect("send to the server");
     }
 
     /// Reads one response (`head_only`: the answer to a HEAD, without a body).
     pub fn response(&mut self, head_only: bool) -> io::Result<Response> {
-        let end = loop {
-            if let Some(p) = self.buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                break p + 4;
-            }
-            if self.fill()? == 0 {
-                return Err(io::Error::new(
-                    ErrorKind::UnexpectedEof,
-                    format!(
-                        "connection closed before a response head; got {:?}",
-                        String::from_utf8_lossy(&self.buf)
-                    ),
-                ));
-            }
-        };
-        let head = String::from_utf8_lossy(&self.buf[..end - 4]).into_owned();
-        let mut lines = head.split("\r\n");
-        let status_line = lines.next().unwrap_or("");
-        let status = status_line
-            .strip_prefix("HTTP/1.1 ")
-            .and_then(|s| s.get(..3))
-            .and_then(|s| s.parse().ok())
-            .ok_or_else(|| {
-                io::Error::new(
-                    ErrorKind::InvalidData,
-                    format!("bad status line {status_line:?}"),
-                )
-            })?;
-        let headers: Vec<(String, String)> = lines
-            .map(|l| {
-                let (n, v) = l.split_once(':').unwrap_or((l, ""));
-                (n.to_string(), v.trim().to_string())
-            })
-            .collect();
-        let len = if head_only || (100..200).contains(&status) {
-            0
-        } else {
-            headers
-                .iter()
-                .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
-                .and_then(|(_, v)| v.parse().ok())
-                .unwrap_or(0)
-        };
-        while self.buf.len() < end + len {
-            if self.fill()? == 0 {
-                return Err(io::Error::new(ErrorKind::UnexpectedEof, "body cut short"));
-            }
-        }
-        let raw: Vec<u8> = self.buf.drain(..end + len).collect();
-        Ok(Response {
-            status,
-            headers,
-            body: raw[end..].to_vec(),
-            raw,
-        })
+        self.reader.response(head_only)
     }
 
     /// Sends `request` and reads its response, panicking on error.
@@ -227,26 +142,7 @@ impl Client {
     /// Whether the server closed the connection: end of stream (or a reset) with nothing
     /// more to read. Bytes arriving instead are an error.
     pub fn closed(&mut self) -> io::Result<bool> {
-        if !self.buf.is_empty() {
-            return Err(io::Error::new(
-                ErrorKind::InvalidData,
-                format!("unexpected bytes {:?}", String::from_utf8_lossy(&self.buf)),
-            ));
-        }
-        match self.fill() {
-            Ok(0) => Ok(true),
-            Ok(_) => self.closed(),
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    ErrorKind::ConnectionReset | ErrorKind::ConnectionAborted
-                ) =>
-            {
-                Ok(true)
-            }
-            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => Ok(false),
-            Err(e) => Err(e),
-        }
+        self.reader.closed()
     }
 
     /// Asserts the server closed the connection (within [`READ_TIMEOUT`]).
@@ -260,7 +156,8 @@ impl Client {
 
     /// Shuts down the write side (a half-close).
     pub fn shutdown_write(&self) {
-        self.stream
+        self.reader
+            .get_ref()
             .shutdown(Shutdown::Write)
             .expect("shutdown(Write)");
     }
