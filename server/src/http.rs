@@ -290,21 +290,33 @@ fn check_head(req: &httparse::Request<'_, '_>, len: usize, limits: &Limits) -> P
 /// URI with an empty host is invalid (RFC 9110 §4.2.1).
 fn valid_host(value: &[u8]) -> bool {
     let value = value.trim_ascii();
-    let port = match value.strip_prefix(b"[") {
-        Some(rest) => match rest.iter().position(|&b| b == b']') {
-            Some(close) if ip_literal(&rest[..close]) => &rest[close + 1..],
-            _ => return false,
-        },
-        None => {
-            let colon = value.iter().position(|&b| b == b':');
-            let host = &value[..colon.unwrap_or(value.len())];
-            if host.is_empty() || !reg_name(host) {
-                return false;
-            }
-            &value[host.len()..]
+    if let Some(rest) = value.strip_prefix(b"[") {
+        return match rest.iter().position(|&b| b == b']') {
+            Some(close) if ip_literal(&rest[..close]) => port(&rest[close + 1..]),
+            _ => false,
+        };
+    }
+    // One pass over the reg-name (the common case: `Host: 127.0.0.1:8080`), then the port.
+    let mut i = 0;
+    while let Some(&b) = value.get(i) {
+        if REG_NAME[usize::from(b)] {
+            i += 1;
+        } else if b == b'%'
+            && value
+                .get(i + 1..i + 3)
+                .is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit))
+        {
+            i += 3;
+        } else {
+            return i > 0 && port(&value[i..]);
         }
-    };
-    match port.split_first() {
+    }
+    i > 0
+}
+
+/// Nothing, or `":" *DIGIT`.
+fn port(rest: &[u8]) -> bool {
+    match rest.split_first() {
         None => true,
         Some((b':', digits)) => digits.iter().all(u8::is_ascii_digit),
         Some(_) => false,
@@ -322,37 +334,33 @@ fn ip_literal(inside: &[u8]) -> bool {
             !version.is_empty()
                 && version.iter().all(u8::is_ascii_hexdigit)
                 && !rest.is_empty()
-                && rest
-                    .iter()
-                    .all(|&b| b == b':' || unreserved(b) || SUB_DELIMS.contains(&b))
+                && rest.iter().all(|&b| b == b':' || REG_NAME[usize::from(b)])
         }
         _ => std::str::from_utf8(inside).is_ok_and(|s| s.parse::<std::net::Ipv6Addr>().is_ok()),
     }
 }
 
-/// RFC 3986 `reg-name`: unreserved characters, sub-delims and percent-encoded octets.
-fn reg_name(host: &[u8]) -> bool {
-    let mut i = 0;
-    while let Some(&b) = host.get(i) {
-        if b == b'%' {
-            match host.get(i + 1..i + 3) {
-                Some(hex) if hex.iter().all(u8::is_ascii_hexdigit) => i += 3,
-                _ => return false,
-            }
-        } else if unreserved(b) || SUB_DELIMS.contains(&b) {
-            i += 1;
-        } else {
-            return false;
-        }
+/// The bytes a `reg-name` holds as themselves (unreserved and sub-delims): one load per byte.
+static REG_NAME: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = unreserved(b as u8) || sub_delim(b as u8);
+        b += 1;
     }
-    true
-}
+    t
+};
 
-fn unreserved(b: u8) -> bool {
+const fn unreserved(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
 }
 
-const SUB_DELIMS: &[u8] = b"!$&'()*+,;=";
+const fn sub_delim(b: u8) -> bool {
+    matches!(
+        b,
+        b'!' | b'$' | b'&' | b'\'' | b'(' | b')' | b'*' | b'+' | b',' | b';' | b'='
+    )
+}
 
 /// Transfer codings that may precede `chunked` (the body is discarded, never decoded).
 const KNOWN_CODINGS: [&[u8]; 4] = [b"gzip", b"x-gzip", b"deflate", b"compress"];
