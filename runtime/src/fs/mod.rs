@@ -1,5 +1,5 @@
 //! Files: `open` through the sandbox, then read / write / seek / size / close on a descriptor
-//! of the context's own table ([`Files`]); `unlink` through the sandbox.
+//! of the context's own table (`Files`); `unlink` through the sandbox.
 //!
 //! Open flags (`neurlang_file_open`): `READ` 1, `WRITE` 2, `CREATE` 4, `TRUNC` 8, `APPEND` 16,
 //! `EXCL` 32 (see [`OpenMode`]). Errors: `EPERM` when the context may not read / write files,

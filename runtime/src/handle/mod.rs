@@ -15,20 +15,20 @@
 //!   therefore never names the slot's next value. A slot whose generation would wrap is retired
 //!   for good instead of being reused.
 //!
-//! Every slot has its own lock, folded with its generation into one atomic word ([`slot`]):
+//! Every slot has its own lock, folded with its generation into one atomic word (module `slot`):
 //! threads working on different handles never contend, and an operation costs one
 //! compare-and-swap. Creating and freeing a handle each cost one more: the free list of vacant
 //! slots is a lock-free stack (a Treiber stack whose head carries a counter bumped on every
 //! change, so a slot that left and rejoined the list meanwhile cannot be mistaken for the old
-//! head). A thread that frees a handle keeps the slot as its spare ([`spare`]) and reuses
+//! head). A thread that frees a handle keeps the slot as its spare (module `spare`) and reuses
 //! it for its next handle of the type, so a create/free cycle on one thread skips the free list
 //! altogether. The live-handle count is taken by scanning the slots, so the hot paths keep no
 //! shared counter.
 //!
 //! Freed, forged and wrong-type handles all give [`HandleError::Invalid`], and a table that has
-//! handed out its limit of slots gives [`HandleError::Full`], each converted to the table's error
-//! type `E` (its second type parameter): `StdlibError` for the stdlib, [`Errno`](crate::errno::Errno)
-//! for a context's tables, `HandleError` itself by default.
+//! handed out its limit of slots gives [`HandleError::Full`], each converted to the table's
+//! error type `E` (its second type parameter): `StdlibError` for the stdlib,
+//! [`Errno`](crate::errno::Errno) for a context's tables, `HandleError` itself by default.
 
 mod slot;
 mod spare;

@@ -1,7 +1,7 @@
 //! Tasks: real OS threads, joined by id.
 //!
-//! A task returns a `u64`; [`Context::join`] gives it back once. Joining an unknown (or already
-//! joined) id gives `ESRCH`; a task that panicked gives `EIO`.
+//! A task returns a `u64`; [`Context::join`](crate::ctx::Context::join) gives it back once.
+//! Joining an unknown (or already joined) id gives `ESRCH`; a task that panicked gives `EIO`.
 //!
 //! ```
 //! use neurlang::runtime::{Context, IOPermissions};
