@@ -32,6 +32,7 @@ pub mod ctx;
 pub mod errno;
 pub mod ext;
 pub mod fs;
+pub mod handle;
 pub mod io;
 pub mod net;
 pub mod perm;

@@ -111,9 +111,9 @@ unsafe fn bytes(ptr: *const u8, len: u64, limit: usize, too_long: Errno) -> Resu
 }
 
 fn handle(h: u64) -> Handle {
-    Handle(h)
+    Handle::from_raw(h)
 }
 
 fn id(h: Handle) -> i64 {
-    positive(h.0).unwrap_or(i64::MAX)
+    positive(h.raw()).unwrap_or(i64::MAX)
 }

@@ -3,12 +3,12 @@
 
 use std::io;
 use std::ops::{BitOr, BitOrAssign};
-use std::sync::{Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
 use polling::{Event, Events, PollMode, Poller};
 
 use super::Token;
+use crate::handle::{Handle, HandleTable, Tag};
 use crate::sys::{self, AsRawSource, RawSource};
 
 /// Readiness a registration asks for (and readiness an event reports).
@@ -72,38 +72,32 @@ struct Registration {
     writers: Option<Waker>,
 }
 
-#[derive(Debug)]
-struct Slot {
-    generation: u32,
-    reg: Option<Registration>,
-}
-
-#[derive(Debug, Default)]
-struct Slab {
-    slots: Vec<Slot>,
-    free: Vec<u32>,
-}
-
 /// Tracks I/O registrations and their readiness; shared between threads (registering and
 /// modifying while another thread waits in [`poll`](super::AsyncRuntime::poll) is allowed).
+/// Registrations live in a [`HandleTable`]: a token is a handle of it, so a stale token (its
+/// registration removed, the descriptor number perhaps reused) never names a new registration,
+/// and operations on different registrations take different locks.
 #[derive(Debug)]
 pub struct Reactor {
     poller: Poller,
     mode: PollMode,
-    slab: Mutex<Slab>,
+    regs: HandleTable<Registration>,
 }
 
-/// Generations use 31 bits: the top bit of a [`Token`] marks timer tokens, and an I/O token is
-/// therefore never `usize::MAX` (polling's own notification key).
-const GENERATION_MASK: u32 = 0x7FFF_FFFF;
+// A registration's token never has the top bit set (the event loop's mark for timer tokens),
+// and so is never `usize::MAX` (polling's own notification key).
+const _: () = assert!((Tag::Registration as u64) < 0x80);
 
-/// Token bits: generation in the high half, slot index in the low half.
-fn token_of(index: u32, generation: u32) -> Token {
-    Token((u64::from(generation) << 32) | u64::from(index))
+fn handle(token: Token) -> Handle {
+    Handle::from_raw(token.0)
 }
 
-fn split(token: Token) -> (usize, u32) {
-    (token.slot(), (token.0 >> 32) as u32)
+fn token(h: Handle) -> Token {
+    Token(h.raw())
+}
+
+fn not_found() -> io::Error {
+    io::Error::new(io::ErrorKind::NotFound, "stale or unknown token")
 }
 
 fn event(key: usize, interest: Interest) -> Event {
@@ -115,8 +109,8 @@ fn event(key: usize, interest: Interest) -> Event {
 }
 
 fn key_of(token: Token) -> usize {
-    // On 32-bit targets the key keeps the index only; the generation is checked on delivery
-    // against the slab, which `deregister` updates under the same lock.
+    // On 32-bit targets the key keeps the slot index only (the low 32 bits of a handle);
+    // delivery then finds the registration now in that slot (see `Reactor::deliver`).
     token.0 as usize
 }
 
@@ -133,7 +127,7 @@ impl Reactor {
         Ok(Reactor {
             poller,
             mode,
-            slab: Mutex::new(Slab::default()),
+            regs: HandleTable::new(Tag::Registration),
         })
     }
 
@@ -142,59 +136,50 @@ impl Reactor {
         self.mode == PollMode::Edge
     }
 
-    fn slab(&self) -> MutexGuard<'_, Slab> {
-        self.slab.lock().unwrap_or_else(|e| e.into_inner())
+    /// Runs `f` on the registration of `token`; `NotFound` for a stale or unknown token.
+    fn with<R>(&self, token: Token, f: impl FnOnce(&mut Registration) -> R) -> io::Result<R> {
+        self.regs.with(handle(token), f).map_err(|_| not_found())
     }
 
     /// Registers `source` for `interest`. The source must be [`deregister`](Self::deregister)ed
     /// before it is closed; its token stays unique even if the descriptor number is reused later.
     pub fn register(&self, source: impl AsRawSource, interest: Interest) -> io::Result<Token> {
         let raw = source.as_raw_source();
-        let mut slab = self.slab();
-        let index = match slab.free.pop() {
-            Some(i) => i,
-            None => {
-                let i = u32::try_from(slab.slots.len()).map_err(|_| io::ErrorKind::OutOfMemory)?;
-                slab.slots.push(Slot {
-                    generation: 0,
-                    reg: None,
-                });
-                i
-            }
-        };
-        let slot = &mut slab.slots[index as usize];
-        let token = token_of(index, slot.generation);
+        let h = self
+            .regs
+            .insert(Registration {
+                raw,
+                interest,
+                ready: Interest::NONE,
+                tick: 0,
+                seen: 0,
+                readers: None,
+                writers: None,
+            })
+            .map_err(|_| io::Error::from(io::ErrorKind::OutOfMemory))?;
+        let token = token(h);
         // SAFETY: `raw` is open (the caller just handed it to us), and the documented contract of
         // this function is that it is deregistered before it is closed.
         let added =
             unsafe { sys::add(&self.poller, raw, event(key_of(token), interest), self.mode) };
         if let Err(e) = added {
-            slab.free.push(index);
+            let _ = self.regs.remove(h);
             return Err(e);
         }
-        slot.reg = Some(Registration {
-            raw,
-            interest,
-            ready: Interest::NONE,
-            tick: 0,
-            seen: 0,
-            readers: None,
-            writers: None,
-        });
         Ok(token)
     }
 
     /// Changes the interest of a registration (and re-arms it).
     pub fn modify(&self, token: Token, interest: Interest) -> io::Result<()> {
-        let mut slab = self.slab();
-        let reg = lookup(&mut slab, token)?;
-        reg.interest = interest;
-        let arm = if self.mode == PollMode::Edge {
-            interest
-        } else {
-            interest.remove(reg.ready)
-        };
-        sys::modify(&self.poller, reg.raw, event(key_of(token), arm), self.mode)
+        self.with(token, |reg| {
+            reg.interest = interest;
+            let arm = if self.mode == PollMode::Edge {
+                interest
+            } else {
+                interest.remove(reg.ready)
+            };
+            sys::modify(&self.poller, reg.raw, event(key_of(token), arm), self.mode)
+        })?
     }
 
     /// Removes a registration; call it before closing the source. The token becomes stale.
@@ -216,56 +201,44 @@ impl Reactor {
 
     /// Drops the bookkeeping of a registration (the token becomes stale) and wakes its tasks.
     fn forget(&self, token: Token) -> io::Result<RawSource> {
-        let mut slab = self.slab();
-        let raw = lookup(&mut slab, token)?.raw;
-        let (index, _) = split(token);
-        let slot = &mut slab.slots[index];
-        let reg = slot.reg.take();
-        slot.generation = (slot.generation + 1) & GENERATION_MASK;
-        slab.free.push(index as u32);
-        drop(slab);
-        if let Some(reg) = reg {
-            reg.readers
-                .into_iter()
-                .chain(reg.writers)
-                .for_each(Waker::wake);
-        }
-        Ok(raw)
+        let reg = self.regs.remove(handle(token)).map_err(|_| not_found())?;
+        reg.readers
+            .into_iter()
+            .chain(reg.writers)
+            .for_each(Waker::wake);
+        Ok(reg.raw)
     }
 
     /// Whether `token` has any readiness of `interest`; records the observation for
     /// [`clear_ready`](Self::clear_ready). A stale token is never ready.
     pub fn is_ready(&self, token: Token, interest: Interest) -> bool {
-        let mut slab = self.slab();
-        match lookup(&mut slab, token) {
-            Ok(reg) => {
-                reg.seen = reg.tick;
-                reg.ready.intersects(interest)
-            }
-            Err(_) => false,
-        }
+        self.with(token, |reg| {
+            reg.seen = reg.tick;
+            reg.ready.intersects(interest)
+        })
+        .unwrap_or(false)
     }
 
     /// Clears `interest` readiness of `token` (after an operation returned `WouldBlock`) and
     /// re-arms the registration. Readiness delivered after the last
     /// [`is_ready`](Self::is_ready) is kept, so no wake-up is lost.
     pub fn clear_ready(&self, token: Token, interest: Interest) {
-        let mut slab = self.slab();
-        let Ok(reg) = lookup(&mut slab, token) else {
-            return;
-        };
-        if reg.tick != reg.seen {
-            return;
-        }
-        reg.ready = reg.ready.remove(interest | Interest::ERROR);
-        if self.mode == PollMode::Oneshot {
-            let arm = reg.interest.remove(reg.ready);
-            if !arm.is_empty() {
-                // A failure here means the source was closed behind our back: the next
-                // deregister reports it.
-                let _ = sys::modify(&self.poller, reg.raw, event(key_of(token), arm), self.mode);
+        // A stale token has nothing to clear.
+        let _ = self.with(token, |reg| {
+            if reg.tick != reg.seen {
+                return;
             }
-        }
+            reg.ready = reg.ready.remove(interest | Interest::ERROR);
+            if self.mode == PollMode::Oneshot {
+                let arm = reg.interest.remove(reg.ready);
+                if !arm.is_empty() {
+                    // A failure here means the source was closed behind our back: the next
+                    // deregister reports it.
+                    let _ =
+                        sys::modify(&self.poller, reg.raw, event(key_of(token), arm), self.mode);
+                }
+            }
+        });
     }
 
     /// For futures: ready if `token` has `interest` readiness, else remembers the waker.
@@ -275,22 +248,22 @@ impl Reactor {
         interest: Interest,
         cx: &mut Context<'_>,
     ) -> Poll<io::Result<()>> {
-        let mut slab = self.slab();
-        let reg = lookup(&mut slab, token)?;
-        reg.seen = reg.tick;
-        if reg.ready.intersects(interest | Interest::ERROR) {
-            return Poll::Ready(Ok(()));
-        }
-        let slot = if interest.contains(Interest::READABLE) {
-            &mut reg.readers
-        } else {
-            &mut reg.writers
-        };
-        match slot {
-            Some(w) if w.will_wake(cx.waker()) => {}
-            _ => *slot = Some(cx.waker().clone()),
-        }
-        Poll::Pending
+        self.with(token, |reg| {
+            reg.seen = reg.tick;
+            if reg.ready.intersects(interest | Interest::ERROR) {
+                return Poll::Ready(Ok(()));
+            }
+            let slot = if interest.contains(Interest::READABLE) {
+                &mut reg.readers
+            } else {
+                &mut reg.writers
+            };
+            match slot {
+                Some(w) if w.will_wake(cx.waker()) => {}
+                _ => *slot = Some(cx.waker().clone()),
+            }
+            Poll::Pending
+        })?
     }
 
     /// Waits for events, records them and appends the token of each live registration that got
@@ -340,13 +313,8 @@ impl Reactor {
         events: impl Iterator<Item = (usize, bool, bool, bool)>,
         tokens: &mut Vec<Token>,
     ) {
-        let mut slab = self.slab();
         let mut wake = Vec::new();
         for (key, readable, writable, error) in events {
-            let token = Token(key as u64);
-            let Ok(reg) = lookup(&mut slab, token) else {
-                continue;
-            }; // stale: deregistered
             let mut got = Interest::NONE;
             if readable {
                 got |= Interest::READABLE;
@@ -357,24 +325,42 @@ impl Reactor {
             if error {
                 got |= Interest::ERROR;
             }
-            reg.ready |= got;
-            reg.tick += 1;
-            tokens.push(token);
-            if got.intersects(Interest::READABLE | Interest::ERROR) {
-                wake.extend(reg.readers.take());
-            }
-            if got.intersects(Interest::WRITABLE | Interest::ERROR) {
-                wake.extend(reg.writers.take());
-            }
-            if self.mode == PollMode::Oneshot {
-                let arm = reg.interest.remove(reg.ready);
-                if !arm.is_empty() {
-                    let _ =
-                        sys::modify(&self.poller, reg.raw, event(key_of(token), arm), self.mode);
+            let h = if usize::BITS < 64 {
+                // The key is the slot index only (see `key_of`).
+                match self.regs.current(key as u32) {
+                    Some(h) => h,
+                    None => continue,
                 }
+            } else {
+                Handle::from_raw(key as u64)
+            };
+            let token = token(h);
+            let delivered = self.regs.with(h, |reg| {
+                reg.ready |= got;
+                reg.tick += 1;
+                if got.intersects(Interest::READABLE | Interest::ERROR) {
+                    wake.extend(reg.readers.take());
+                }
+                if got.intersects(Interest::WRITABLE | Interest::ERROR) {
+                    wake.extend(reg.writers.take());
+                }
+                if self.mode == PollMode::Oneshot {
+                    let arm = reg.interest.remove(reg.ready);
+                    if !arm.is_empty() {
+                        let _ = sys::modify(
+                            &self.poller,
+                            reg.raw,
+                            event(key_of(token), arm),
+                            self.mode,
+                        );
+                    }
+                }
+            });
+            // A stale token (deregistered meanwhile) is skipped.
+            if delivered.is_ok() {
+                tokens.push(token);
             }
         }
-        drop(slab);
         wake.into_iter().for_each(Waker::wake);
     }
 
@@ -382,19 +368,5 @@ impl Reactor {
     /// (or makes the next wait return at once).
     pub fn notify(&self) -> io::Result<()> {
         self.poller.notify()
-    }
-}
-
-fn lookup(slab: &mut Slab, token: Token) -> io::Result<&mut Registration> {
-    let (index, generation) = split(token);
-    match slab.slots.get_mut(index) {
-        Some(Slot {
-            generation: g,
-            reg: Some(reg),
-        }) if *g == generation || usize::BITS < 64 => Ok(reg),
-        _ => Err(io::Error::new(
-            io::ErrorKind::NotFound,
-            "stale or unknown token",
-        )),
     }
 }

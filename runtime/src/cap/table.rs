@@ -1,4 +1,16 @@
 //! The process-wide capability table (see the module docs of `cap` for the token format).
+//!
+//! Every other table of the runtime is a [`HandleTable`](crate::handle::HandleTable); this one
+//! keeps its own shape because three of its properties do not fit a table of independent
+//! values with a lock each:
+//!
+//! - a token's low 40 bits are a keyed MAC of its slot and generation, where a handle carries a
+//!   type tag and its generation in clear: a handle may be guessed, a token may not;
+//! - revoking a token frees its whole derivation tree (entries in other slots, linked by
+//!   `(index, generation)`) atomically, under one write lock, so no derived token outlives its
+//!   root even for an instant; per-slot locks would need a lock per tree member;
+//! - a [`Batch`] validates every buffer of an extension call under one read lock, and the
+//!   bridge relies on no token of the batch being revoked until it is dropped.
 
 use std::sync::{Arc, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
 

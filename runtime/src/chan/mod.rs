@@ -8,10 +8,10 @@
 //! The C ABI returns a received value and an error in one `i64`, so values sent through the
 //! ABI are limited to `0..=i64::MAX` (`EINVAL` otherwise), which keeps them unambiguous.
 
-use crate::ctx::{Context, Handle};
 use crate::errno::Errno;
+use crate::handle::{CONTEXT_LIMIT, Handle, HandleTable, Tag};
 use std::collections::VecDeque;
-use std::sync::{Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 
 /// One channel.
 #[derive(Debug, Default)]
@@ -76,36 +76,52 @@ impl Channel {
     }
 }
 
-impl Context {
+/// A context's channels (see [`Context`](crate::ctx::Context), which owns one).
+#[derive(Debug)]
+pub(crate) struct Channels {
+    /// Behind `Arc`: a receiver blocked in `recv` keeps its channel alive across a destroy.
+    table: HandleTable<Arc<Channel>, Errno>,
+}
+
+impl Channels {
+    pub(crate) fn new() -> Channels {
+        Channels {
+            table: HandleTable::with_limit(Tag::Channel, CONTEXT_LIMIT),
+        }
+    }
+
+    fn get(&self, id: Handle) -> Result<Arc<Channel>, Errno> {
+        self.table.get(id)
+    }
+
     /// Creates a channel; returns its id.
-    pub fn chan_create(&self) -> Result<Handle, Errno> {
-        self.chans.insert(Channel::default())
+    pub(crate) fn create(&self) -> Result<Handle, Errno> {
+        self.table.insert(Arc::default())
     }
 
     /// Queues `value`.
-    pub fn chan_send(&self, id: Handle, value: u64) -> Result<(), Errno> {
-        self.chans.get(id).ok_or(Errno::EBADF)?.send(value)
+    pub(crate) fn send(&self, id: Handle, value: u64) -> Result<(), Errno> {
+        self.get(id)?.send(value)
     }
 
     /// Takes the next value, blocking until there is one or the channel is closed.
-    pub fn chan_recv(&self, id: Handle) -> Result<u64, Errno> {
-        self.chans.get(id).ok_or(Errno::EBADF)?.recv()
+    pub(crate) fn recv(&self, id: Handle) -> Result<u64, Errno> {
+        self.get(id)?.recv()
     }
 
     /// Takes the next value if there is one.
-    pub fn chan_try_recv(&self, id: Handle) -> Result<u64, Errno> {
-        self.chans.get(id).ok_or(Errno::EBADF)?.try_recv()
+    pub(crate) fn try_recv(&self, id: Handle) -> Result<u64, Errno> {
+        self.get(id)?.try_recv()
     }
 
-    /// Closes the channel, waking blocked receivers. Closing twice gives `EPIPE`. The id stays
-    /// valid (receivers drain it) until [`Context::chan_destroy`].
-    pub fn chan_close(&self, id: Handle) -> Result<(), Errno> {
-        self.chans.get(id).ok_or(Errno::EBADF)?.close()
+    /// Closes the channel, waking blocked receivers; closing twice gives `EPIPE`.
+    pub(crate) fn close(&self, id: Handle) -> Result<(), Errno> {
+        self.get(id)?.close()
     }
 
     /// Closes the channel (if open) and frees its id.
-    pub fn chan_destroy(&self, id: Handle) -> Result<(), Errno> {
-        let ch = self.chans.remove(id).ok_or(Errno::EBADF)?;
+    pub(crate) fn destroy(&self, id: Handle) -> Result<(), Errno> {
+        let ch = self.table.remove(id)?;
         let _ = ch.close();
         Ok(())
     }

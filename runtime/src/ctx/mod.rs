@@ -1,10 +1,16 @@
 //! The runtime context: the state that runtime library functions act on.
 //!
-//! A [`Context`] owns its [`Sandbox`] (its [`IOPermissions`] with the allowed roots opened),
-//! its descriptor table (files and sockets), its task
-//! table, its channels and its [`ExtensionRegistry`] (what `ext.call` reaches). Rust users create as many as they like (tests run contexts with
-//! different permissions in parallel); the C ABI acts on the *process-default* context, which
-//! an embedder replaces with [`Context::set_default`] before running generated code.
+//! A [`Context`] is composed of one state value per service, each owned by its module: its
+//! [`Sandbox`] (`perm`: its [`IOPermissions`] with the allowed roots opened), its open files
+//! (`fs`), its sockets (`net`), its tasks (`task`), its channels (`chan`) and its console
+//! (`io`), and its [`ExtensionRegistry`] (what `ext.call` reaches). Each table is a [`HandleTable`](crate::handle::HandleTable) of its own handle type,
+//! so a channel id given to a file function is `EBADF`, never some other file. The methods
+//! below are the public API (and what the C ABI calls); each passes the context's permissions
+//! or sandbox to the service that needs them. The services do not know the context.
+//!
+//! Rust users create as many contexts as they like (tests run contexts with different
+//! permissions in parallel); the C ABI acts on the *process-default* context, which an
+//! embedder replaces with [`Context::set_default`] before running generated code.
 //!
 //! ```
 //! use neurlang::runtime::{Context, IOPermissions};
@@ -12,39 +18,26 @@
 //! assert!(ctx.permissions().io_print);
 //! ```
 
-mod table;
+pub use crate::handle::Handle;
 
-pub use table::Handle;
-pub(crate) use table::Table;
-
-use crate::chan::Channel;
+use crate::chan::Channels;
+use crate::errno::Errno;
 use crate::ext::ExtensionRegistry;
+use crate::fs::Files;
+use crate::io::{Console, Input, Output};
+use crate::net::Sockets;
 use crate::perm::{IOPermissions, Sandbox};
-use std::fs::File;
-use std::io::{BufRead, Write};
-use std::net::{TcpListener, TcpStream};
-use std::sync::{Arc, Mutex, OnceLock, RwLock};
-use std::thread::JoinHandle;
-
-/// What a descriptor refers to.
-#[derive(Debug)]
-pub(crate) enum Object {
-    File(File, crate::perm::OpenMode),
-    Stream(TcpStream),
-    Listener(TcpListener),
-}
-
-type Input = Box<dyn BufRead + Send>;
-type Output = Box<dyn Write + Send>;
+use crate::task::Tasks;
+use std::sync::{Arc, OnceLock, RwLock};
 
 /// A runtime context. See the [module](self) documentation.
 pub struct Context {
     sandbox: Sandbox,
-    pub(crate) objects: Table<Object>,
-    pub(crate) tasks: Table<Mutex<Option<JoinHandle<u64>>>>,
-    pub(crate) chans: Table<Channel>,
-    pub(crate) stdin: Mutex<Input>,
-    pub(crate) stdout: Mutex<Output>,
+    files: Files,
+    sockets: Sockets,
+    tasks: Tasks,
+    chans: Channels,
+    console: Console,
     /// Built on first use ([`Context::extensions`]) unless given, so that a context that never
     /// calls an extension pays nothing for the built-ins (nor links them: `ci/size.sh`).
     extensions: OnceLock<ExtensionRegistry>,
@@ -88,11 +81,11 @@ impl Context {
     pub fn with_io(sandbox: impl Into<Sandbox>, stdin: Input, stdout: Output) -> Context {
         Context {
             sandbox: sandbox.into(),
-            objects: Table::new(),
-            tasks: Table::new(),
-            chans: Table::new(),
-            stdin: Mutex::new(stdin),
-            stdout: Mutex::new(stdout),
+            files: Files::new(),
+            sockets: Sockets::new(),
+            tasks: Tasks::new(),
+            chans: Channels::new(),
+            console: Console::new(stdin, stdout),
             extensions: OnceLock::new(),
         }
     }
@@ -165,3 +158,152 @@ impl Context {
         std::mem::replace(&mut slot, ctx)
     }
 }
+
+/// Files (see [`crate::fs`]).
+impl Context {
+    /// Opens `path` with `flags` (see [`crate::fs`]); returns its descriptor.
+    pub fn file_open(&self, path: &[u8], flags: u64) -> Result<Handle, Errno> {
+        self.files.open(&self.sandbox, path, flags)
+    }
+
+    /// Reads up to `buf.len()` bytes; 0 at end of file.
+    pub fn file_read(&self, fd: Handle, buf: &mut [u8]) -> Result<usize, Errno> {
+        self.files.read(fd, buf)
+    }
+
+    /// Writes up to `buf.len()` bytes; returns how many were written.
+    pub fn file_write(&self, fd: Handle, buf: &[u8]) -> Result<usize, Errno> {
+        self.files.write(fd, buf)
+    }
+
+    /// Moves the file position; returns the new position from the start.
+    pub fn file_seek(&self, fd: Handle, offset: i64, whence: u64) -> Result<u64, Errno> {
+        self.files.seek(fd, offset, whence)
+    }
+
+    /// The file's size in bytes.
+    pub fn file_size(&self, fd: Handle) -> Result<u64, Errno> {
+        self.files.size(fd)
+    }
+
+    /// Closes a file descriptor.
+    pub fn file_close(&self, fd: Handle) -> Result<(), Errno> {
+        self.files.close(fd)
+    }
+
+    /// Removes the file at `path` (needs `file_write` and a path on the allow-list).
+    pub fn file_unlink(&self, path: &[u8]) -> Result<(), Errno> {
+        self.sandbox.unlink(path)
+    }
+}
+
+/// Sockets (see [`crate::net`]). Files and sockets share the descriptor namespace: a socket
+/// operation on an open file is `ENOTSOCK`.
+impl Context {
+    fn socket<T>(&self, fd: Handle, r: Result<T, Errno>) -> Result<T, Errno> {
+        match r {
+            Err(Errno::EBADF) if self.files.contains(fd) => Err(Errno::ENOTSOCK),
+            r => r,
+        }
+    }
+
+    /// Connects to `host:port` over TCP; returns the socket's descriptor.
+    pub fn net_connect(&self, host: &[u8], port: u64) -> Result<Handle, Errno> {
+        self.sockets.connect(self.permissions(), host, port)
+    }
+
+    /// Listens on `host:port` (port 0 picks a free one, see [`Context::net_port`]).
+    pub fn net_listen(&self, host: &[u8], port: u64) -> Result<Handle, Errno> {
+        self.sockets.listen(self.permissions(), host, port)
+    }
+
+    /// Waits for a connection on a listening socket; returns the new socket's descriptor.
+    pub fn net_accept(&self, fd: Handle) -> Result<Handle, Errno> {
+        self.socket(fd, self.sockets.accept(fd))
+    }
+
+    /// The local port of a socket.
+    pub fn net_port(&self, fd: Handle) -> Result<u16, Errno> {
+        self.socket(fd, self.sockets.port(fd))
+    }
+
+    /// Sends up to `buf.len()` bytes; returns how many were sent.
+    pub fn net_send(&self, fd: Handle, buf: &[u8]) -> Result<usize, Errno> {
+        self.socket(fd, self.sockets.send(fd, buf))
+    }
+
+    /// Receives up to `buf.len()` bytes; 0 when the peer has closed.
+    pub fn net_recv(&self, fd: Handle, buf: &mut [u8]) -> Result<usize, Errno> {
+        self.socket(fd, self.sockets.recv(fd, buf))
+    }
+
+    /// Closes a socket descriptor.
+    pub fn net_close(&self, fd: Handle) -> Result<(), Errno> {
+        self.socket(fd, self.sockets.close(fd))
+    }
+}
+
+/// Tasks (see [`crate::task`]) and channels (see [`crate::chan`]).
+impl Context {
+    /// Runs `f` on a new thread; returns the task id.
+    pub fn spawn<F>(&self, f: F) -> Result<Handle, Errno>
+    where
+        F: FnOnce() -> u64 + Send + 'static,
+    {
+        self.tasks.spawn(f)
+    }
+
+    /// Waits for task `id` and returns its result.
+    pub fn join(&self, id: Handle) -> Result<u64, Errno> {
+        self.tasks.join(id)
+    }
+
+    /// Creates a channel; returns its id.
+    pub fn chan_create(&self) -> Result<Handle, Errno> {
+        self.chans.create()
+    }
+
+    /// Queues `value`.
+    pub fn chan_send(&self, id: Handle, value: u64) -> Result<(), Errno> {
+        self.chans.send(id, value)
+    }
+
+    /// Takes the next value, blocking until there is one or the channel is closed.
+    pub fn chan_recv(&self, id: Handle) -> Result<u64, Errno> {
+        self.chans.recv(id)
+    }
+
+    /// Takes the next value if there is one.
+    pub fn chan_try_recv(&self, id: Handle) -> Result<u64, Errno> {
+        self.chans.try_recv(id)
+    }
+
+    /// Closes the channel, waking blocked receivers. Closing twice gives `EPIPE`. The id stays
+    /// valid (receivers drain it) until [`Context::chan_destroy`].
+    pub fn chan_close(&self, id: Handle) -> Result<(), Errno> {
+        self.chans.close(id)
+    }
+
+    /// Closes the channel (if open) and frees its id.
+    pub fn chan_destroy(&self, id: Handle) -> Result<(), Errno> {
+        self.chans.destroy(id)
+    }
+}
+
+/// Console (see [`crate::io`]).
+impl Context {
+    /// Writes `bytes` to the context's output; returns the count. `EPERM` without `io_print`.
+    pub fn io_print(&self, bytes: &[u8]) -> Result<usize, Errno> {
+        self.console.print(self.permissions(), bytes)
+    }
+
+    /// Reads one line (with its `\n`, if any) into `buf`; returns its length, 0 at end of input.
+    /// A line longer than `buf` is cut: the rest is returned by the next call. `EPERM` without
+    /// `io_read`.
+    pub fn io_read_line(&self, buf: &mut [u8]) -> Result<usize, Errno> {
+        self.console.read_line(self.permissions(), buf)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,6 +1,18 @@
 use super::*;
 use crate::perm::IOPermissions;
 
+/// A sandbox and a file table, as a context holds them.
+struct Fs {
+    sandbox: Sandbox,
+    files: Files,
+}
+fn fs(perms: IOPermissions) -> Fs {
+    Fs {
+        sandbox: Sandbox::new(perms),
+        files: Files::new(),
+    }
+}
+
 struct Dir(std::path::PathBuf);
 impl Drop for Dir {
     fn drop(&mut self) {
@@ -19,27 +31,29 @@ fn p(d: &Dir, name: &str) -> Vec<u8> {
 #[test]
 fn write_seek_read_size_unlink() {
     let d = dir("rw");
-    let ctx = Context::new(IOPermissions::files_under(&d.0));
+    let ctx = fs(IOPermissions::files_under(&d.0));
     let fd = ctx
-        .file_open(
+        .files
+        .open(
+            &ctx.sandbox,
             &p(&d, "f"),
             OpenMode::READ | OpenMode::WRITE | OpenMode::CREATE,
         )
         .unwrap();
-    assert_eq!(ctx.file_write(fd, b"hello"), Ok(5));
-    assert_eq!(ctx.file_seek(fd, 1, SEEK_SET), Ok(1));
+    assert_eq!(ctx.files.write(fd, b"hello"), Ok(5));
+    assert_eq!(ctx.files.seek(fd, 1, SEEK_SET), Ok(1));
     let mut buf = [0u8; 8];
-    assert_eq!(ctx.file_read(fd, &mut buf), Ok(4));
+    assert_eq!(ctx.files.read(fd, &mut buf), Ok(4));
     assert_eq!(&buf[..4], b"ello");
-    assert_eq!(ctx.file_size(fd), Ok(5));
-    assert_eq!(ctx.file_seek(fd, 0, 9), Err(Errno::EINVAL));
-    ctx.file_close(fd).unwrap();
-    assert_eq!(ctx.file_read(fd, &mut buf), Err(Errno::EBADF));
-    assert_eq!(ctx.file_close(fd), Err(Errno::EBADF));
-    ctx.file_unlink(&p(&d, "f")).unwrap();
+    assert_eq!(ctx.files.size(fd), Ok(5));
+    assert_eq!(ctx.files.seek(fd, 0, 9), Err(Errno::EINVAL));
+    ctx.files.close(fd).unwrap();
+    assert_eq!(ctx.files.read(fd, &mut buf), Err(Errno::EBADF));
+    assert_eq!(ctx.files.close(fd), Err(Errno::EBADF));
+    ctx.sandbox.unlink(&p(&d, "f")).unwrap();
     assert!(!d.0.join("f").exists());
     assert_eq!(
-        ctx.file_open(&p(&d, "f"), OpenMode::READ),
+        ctx.files.open(&ctx.sandbox, &p(&d, "f"), OpenMode::READ),
         Err(Errno::ENOENT)
     );
 }
@@ -47,14 +61,17 @@ fn write_seek_read_size_unlink() {
 #[test]
 fn read_only_context_cannot_write() {
     let d = dir("ro");
-    let ctx = Context::new(IOPermissions {
+    let ctx = fs(IOPermissions {
         file_read: true,
         file_paths: vec![d.0.clone()],
         ..IOPermissions::default()
     });
     let flags = OpenMode::WRITE | OpenMode::CREATE;
-    assert_eq!(ctx.file_open(&p(&d, "x"), flags), Err(Errno::EPERM));
-    assert_eq!(ctx.file_unlink(&p(&d, "x")), Err(Errno::EPERM));
+    assert_eq!(
+        ctx.files.open(&ctx.sandbox, &p(&d, "x"), flags),
+        Err(Errno::EPERM)
+    );
+    assert_eq!(ctx.sandbox.unlink(&p(&d, "x")), Err(Errno::EPERM));
     assert!(!d.0.join("x").exists());
 }
 
@@ -66,12 +83,15 @@ fn symlink_out_of_the_root_is_refused() {
     std::fs::write(outside.0.join("secret"), b"s").unwrap();
     std::os::unix::fs::symlink(outside.0.join("secret"), d.0.join("l")).unwrap();
     std::os::unix::fs::symlink(&outside.0, d.0.join("dl")).unwrap();
-    let ctx = Context::new(IOPermissions::files_under(&d.0));
+    let ctx = fs(IOPermissions::files_under(&d.0));
     assert_eq!(
-        ctx.file_open(&p(&d, "l"), OpenMode::READ),
+        ctx.files.open(&ctx.sandbox, &p(&d, "l"), OpenMode::READ),
         Err(Errno::EACCES)
     );
     let w = OpenMode::WRITE | OpenMode::CREATE;
-    assert_eq!(ctx.file_open(&p(&d, "dl/new"), w), Err(Errno::EACCES));
+    assert_eq!(
+        ctx.files.open(&ctx.sandbox, &p(&d, "dl/new"), w),
+        Err(Errno::EACCES)
+    );
     assert!(!outside.0.join("new").exists());
 }

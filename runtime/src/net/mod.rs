@@ -6,11 +6,11 @@
 //! descriptor, `ENOTSOCK` for a descriptor that is a file (or the wrong kind of socket), and the
 //! mapped OS error otherwise (`ECONNREFUSED`, …).
 
-use crate::ctx::{Context, Handle, Object};
 use crate::errno::Errno;
-use crate::perm::NetOp;
+use crate::handle::{CONTEXT_LIMIT, Handle, HandleTable, Tag};
+use crate::perm::{IOPermissions, NetOp};
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
+use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
 use std::sync::Arc;
 
 fn resolve(host: &str, port: u64) -> Result<Vec<SocketAddr>, Errno> {
@@ -29,85 +29,98 @@ fn io_err(e: std::io::Error) -> Errno {
     Errno::from_io_error(&e)
 }
 
-impl Context {
-    fn socket(&self, fd: Handle) -> Result<Arc<Object>, Errno> {
-        match self.objects.get(fd) {
-            Some(obj) if matches!(*obj, Object::File(..)) => Err(Errno::ENOTSOCK),
-            Some(obj) => Ok(obj),
-            None => Err(Errno::EBADF),
+#[derive(Debug)]
+enum Socket {
+    Stream(TcpStream),
+    Listener(TcpListener),
+}
+
+/// A context's sockets (see [`Context`](crate::ctx::Context), which owns one). An unknown
+/// descriptor is `EBADF` here; the context turns it into `ENOTSOCK` when it names a file.
+#[derive(Debug)]
+pub(crate) struct Sockets {
+    /// Behind `Arc`: a blocking `accept` or `recv` keeps its socket open across a `close`.
+    table: HandleTable<Arc<Socket>, Errno>,
+}
+
+impl Sockets {
+    pub(crate) fn new() -> Sockets {
+        Sockets {
+            table: HandleTable::with_limit(Tag::Socket, CONTEXT_LIMIT),
         }
     }
 
-    /// Connects to `host:port` over TCP; returns the socket's descriptor.
-    pub fn net_connect(&self, host: &[u8], port: u64) -> Result<Handle, Errno> {
-        let host = self.permissions().check_host(host, NetOp::Connect)?;
+    fn get(&self, fd: Handle) -> Result<Arc<Socket>, Errno> {
+        self.table.get(fd)
+    }
+
+    /// Connects to `host:port` over TCP if `perms` allow it; returns the socket's descriptor.
+    pub(crate) fn connect(
+        &self,
+        perms: &IOPermissions,
+        host: &[u8],
+        port: u64,
+    ) -> Result<Handle, Errno> {
+        let host = perms.check_host(host, NetOp::Connect)?;
         if port == 0 {
             return Err(Errno::EINVAL);
         }
         let addrs = resolve(&host, port)?;
         let stream = crate::sys::tcp_connect(&addrs).map_err(io_err)?;
-        self.objects.insert(Object::Stream(stream))
+        self.table.insert(Arc::new(Socket::Stream(stream)))
     }
 
-    /// Listens on `host:port` (port 0 picks a free one, see [`Context::net_port`]).
-    pub fn net_listen(&self, host: &[u8], port: u64) -> Result<Handle, Errno> {
-        let host = self.permissions().check_host(host, NetOp::Listen)?;
+    /// Listens on `host:port` if `perms` allow it (port 0 picks a free one, see [`Sockets::port`]).
+    pub(crate) fn listen(
+        &self,
+        perms: &IOPermissions,
+        host: &[u8],
+        port: u64,
+    ) -> Result<Handle, Errno> {
+        let host = perms.check_host(host, NetOp::Listen)?;
         let addrs = resolve(&host, port)?;
         let listener = TcpListener::bind(&addrs[..]).map_err(io_err)?;
-        self.objects.insert(Object::Listener(listener))
+        self.table.insert(Arc::new(Socket::Listener(listener)))
     }
 
     /// Waits for a connection on a listening socket; returns the new socket's descriptor.
-    pub fn net_accept(&self, fd: Handle) -> Result<Handle, Errno> {
-        let obj = self.socket(fd)?;
-        let Object::Listener(l) = &*obj else {
+    pub(crate) fn accept(&self, fd: Handle) -> Result<Handle, Errno> {
+        let s = self.get(fd)?;
+        let Socket::Listener(l) = &*s else {
             return Err(Errno::EINVAL);
         };
         let (stream, _) = l.accept().map_err(io_err)?;
-        self.objects.insert(Object::Stream(stream))
+        self.table.insert(Arc::new(Socket::Stream(stream)))
     }
 
     /// The local port of a socket.
-    pub fn net_port(&self, fd: Handle) -> Result<u16, Errno> {
-        let obj = self.socket(fd)?;
-        let addr = match &*obj {
-            Object::Listener(l) => l.local_addr(),
-            Object::Stream(s) => s.local_addr(),
-            Object::File(..) => return Err(Errno::ENOTSOCK),
+    pub(crate) fn port(&self, fd: Handle) -> Result<u16, Errno> {
+        let addr = match &*self.get(fd)? {
+            Socket::Listener(l) => l.local_addr(),
+            Socket::Stream(s) => s.local_addr(),
         };
         addr.map(|a| a.port()).map_err(io_err)
     }
 
-    fn stream(&self, fd: Handle) -> Result<Arc<Object>, Errno> {
-        let obj = self.socket(fd)?;
-        match &*obj {
-            Object::Stream(_) => Ok(obj),
-            _ => Err(Errno::ENOTCONN),
+    /// Sends up to `buf.len()` bytes; returns how many were sent.
+    pub(crate) fn send(&self, fd: Handle, buf: &[u8]) -> Result<usize, Errno> {
+        match &*self.get(fd)? {
+            Socket::Stream(s) => (&*s).write(buf).map_err(io_err),
+            Socket::Listener(_) => Err(Errno::ENOTCONN),
         }
     }
 
-    /// Sends up to `buf.len()` bytes; returns how many were sent.
-    pub fn net_send(&self, fd: Handle, buf: &[u8]) -> Result<usize, Errno> {
-        let obj = self.stream(fd)?;
-        let Object::Stream(s) = &*obj else {
-            return Err(Errno::ENOTCONN);
-        };
-        (&*s).write(buf).map_err(io_err)
-    }
-
     /// Receives up to `buf.len()` bytes; 0 when the peer has closed.
-    pub fn net_recv(&self, fd: Handle, buf: &mut [u8]) -> Result<usize, Errno> {
-        let obj = self.stream(fd)?;
-        let Object::Stream(s) = &*obj else {
-            return Err(Errno::ENOTCONN);
-        };
-        (&*s).read(buf).map_err(io_err)
+    pub(crate) fn recv(&self, fd: Handle, buf: &mut [u8]) -> Result<usize, Errno> {
+        match &*self.get(fd)? {
+            Socket::Stream(s) => (&*s).read(buf).map_err(io_err),
+            Socket::Listener(_) => Err(Errno::ENOTCONN),
+        }
     }
 
     /// Closes a socket descriptor.
-    pub fn net_close(&self, fd: Handle) -> Result<(), Errno> {
-        self.socket(fd)?;
-        self.objects.remove(fd).map(drop).ok_or(Errno::EBADF)
+    pub(crate) fn close(&self, fd: Handle) -> Result<(), Errno> {
+        self.table.remove(fd).map(drop)
     }
 }
 

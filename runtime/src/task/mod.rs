@@ -1,7 +1,7 @@
 //! Tasks: real OS threads, joined by id.
 //!
-//! A task returns a `u64`; [`Context::join`] gives it back once. Joining an unknown (or already
-//! joined) id gives `ESRCH`; a task that panicked gives `EIO`.
+//! A task returns a `u64`; [`Context::join`](crate::ctx::Context::join) gives it back once.
+//! Joining an unknown (or already joined) id gives `ESRCH`; a task that panicked gives `EIO`.
 //!
 //! ```
 //! use neurlang::runtime::{Context, IOPermissions};
@@ -10,13 +10,25 @@
 //! assert_eq!(ctx.join(t), Ok(42));
 //! ```
 
-use crate::ctx::{Context, Handle};
 use crate::errno::Errno;
-use std::sync::Mutex;
+use crate::handle::{CONTEXT_LIMIT, Handle, HandleTable, Tag};
+use std::thread::JoinHandle;
 
-impl Context {
+/// A context's tasks (see [`Context`](crate::ctx::Context), which owns one).
+#[derive(Debug)]
+pub(crate) struct Tasks {
+    table: HandleTable<JoinHandle<u64>, Errno>,
+}
+
+impl Tasks {
+    pub(crate) fn new() -> Tasks {
+        Tasks {
+            table: HandleTable::with_limit(Tag::Task, CONTEXT_LIMIT),
+        }
+    }
+
     /// Runs `f` on a new thread; returns the task id.
-    pub fn spawn<F>(&self, f: F) -> Result<Handle, Errno>
+    pub(crate) fn spawn<F>(&self, f: F) -> Result<Handle, Errno>
     where
         F: FnOnce() -> u64 + Send + 'static,
     {
@@ -24,17 +36,13 @@ impl Context {
             .name("neurlang-task".into())
             .spawn(f)
             .map_err(|e| Errno::from_io_error(&e))?;
-        self.tasks.insert(Mutex::new(Some(handle)))
+        self.table.insert(handle)
     }
 
-    /// Waits for task `id` and returns its result.
-    pub fn join(&self, id: Handle) -> Result<u64, Errno> {
-        let slot = self.tasks.remove(id).ok_or(Errno::ESRCH)?;
-        let handle = slot
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take()
-            .ok_or(Errno::ESRCH)?;
+    /// Waits for task `id` and returns its result; the id is freed first, so only one caller
+    /// gets it.
+    pub(crate) fn join(&self, id: Handle) -> Result<u64, Errno> {
+        let handle = self.table.remove(id).map_err(|_| Errno::ESRCH)?;
         handle.join().map_err(|_| Errno::EIO)
     }
 }

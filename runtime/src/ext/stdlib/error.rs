@@ -1,6 +1,7 @@
 //! What a stdlib operation can fail with, before it is turned into an `ExtError`.
 
 use crate::ext::ExtError;
+use crate::handle::HandleError;
 use std::fmt;
 
 /// Why a stdlib operation failed. The spec's in-band results (0 for "missing", `u64::MAX` for
@@ -43,6 +44,15 @@ impl fmt::Display for StdlibError {
 }
 
 impl std::error::Error for StdlibError {}
+
+impl From<HandleError> for StdlibError {
+    fn from(e: HandleError) -> StdlibError {
+        match e {
+            HandleError::Invalid => StdlibError::InvalidHandle,
+            HandleError::Full => StdlibError::TooManyHandles,
+        }
+    }
+}
 
 impl From<StdlibError> for ExtError {
     fn from(e: StdlibError) -> ExtError {

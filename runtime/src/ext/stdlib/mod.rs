@@ -29,18 +29,15 @@
 //! in-band results (0 for missing, `u64::MAX` = -1 for not found) are results, not errors.
 
 mod error;
-mod handle;
 mod hashmap;
 mod json;
 pub mod ops;
-mod slot;
-mod spare;
 mod string;
 mod tree;
 mod vec;
 
+pub use crate::handle::{Handle, HandleTable, Tag};
 pub use error::StdlibError;
-pub use handle::{Handle, HandleTable, Tag};
 pub use ops::{OPS, Op};
 pub use tree::{Json, code as json_type};
 
@@ -89,10 +86,10 @@ fn category(id: ExtId) -> ExtCategory {
 /// The stdlib's state: one handle table per type.
 #[derive(Debug)]
 pub struct Stdlib {
-    vecs: HandleTable<Vec<u64>>,
-    maps: HandleTable<HashMap<u64, u64>>,
-    strings: HandleTable<String>,
-    jsons: HandleTable<Json>,
+    vecs: HandleTable<Vec<u64>, StdlibError>,
+    maps: HandleTable<HashMap<u64, u64>, StdlibError>,
+    strings: HandleTable<String, StdlibError>,
+    jsons: HandleTable<Json, StdlibError>,
 }
 
 /// How many handles of each type are live: leaks are observable.

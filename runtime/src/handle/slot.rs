@@ -59,6 +59,12 @@ impl<T> Slot<T> {
         &self.next_free
     }
 
+    /// The generation of the value the slot holds, if it holds one (a snapshot).
+    pub(super) fn generation(&self) -> Option<u32> {
+        let state = self.state.load(Ordering::Acquire);
+        (state & VACANT == 0).then_some((state >> GEN_SHIFT) as u32)
+    }
+
     /// Whether the slot holds a value (a snapshot).
     pub(super) fn is_occupied(&self) -> bool {
         self.state.load(Ordering::Relaxed) & VACANT == 0

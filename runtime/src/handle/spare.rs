@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 /// How many handle types a thread keeps a spare for (one per [`super::Tag`]).
-pub(super) const KINDS: usize = 4;
+pub(super) const KINDS: usize = 9;
 
 /// Slots returned by threads that exited while holding them as spares.
 #[derive(Debug, Default)]

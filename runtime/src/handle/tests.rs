@@ -13,10 +13,10 @@ fn handles_are_never_zero_and_typed() {
     let m = maps.insert(2).unwrap();
     assert_ne!(v.raw(), 0);
     assert_ne!(v.raw(), m.raw());
-    assert_eq!(maps.with(v, |x| *x), Err(StdlibError::InvalidHandle));
+    assert_eq!(maps.with(v, |x| *x), Err(HandleError::Invalid));
     assert_eq!(
         vecs.with(Handle::from_raw(0), |x| *x),
-        Err(StdlibError::InvalidHandle)
+        Err(HandleError::Invalid)
     );
     assert_eq!(vecs.with(v, |x| *x), Ok(1));
 }
@@ -39,7 +39,7 @@ fn a_slot_whose_generation_would_wrap_is_retired() {
     assert_eq!(t.remove(h), Ok(1));
     let next = t.insert(2).unwrap();
     assert_ne!(next.slot(), h.slot(), "the retired slot was reused");
-    assert_eq!(t.with(h, |x| *x), Err(StdlibError::InvalidHandle));
+    assert_eq!(t.with(h, |x| *x), Err(HandleError::Invalid));
 }
 
 #[test]
@@ -73,11 +73,11 @@ fn with2_reads_two_values_in_either_order() {
     assert_eq!(pair(b, a), Ok((2, 1)));
     assert_eq!(pair(a, a), Ok((1, 1)));
     assert_eq!(t.remove(b), Ok(2));
-    assert_eq!(pair(a, b), Err(StdlibError::InvalidHandle));
+    assert_eq!(pair(a, b), Err(HandleError::Invalid));
     let c = t.insert(3).unwrap();
     assert_eq!(c.slot(), b.slot(), "the freed slot is reused");
-    assert_eq!(pair(b, c), Err(StdlibError::InvalidHandle));
-    assert_eq!(pair(c, b), Err(StdlibError::InvalidHandle));
+    assert_eq!(pair(b, c), Err(HandleError::Invalid));
+    assert_eq!(pair(c, b), Err(HandleError::Invalid));
     assert_eq!(pair(c, a), Ok((3, 1)));
 }
 
@@ -106,7 +106,7 @@ fn live_counts_occupied_slots_only() {
         t.remove(*h).unwrap();
     }
     assert_eq!(t.live(), 60);
-    assert_eq!(t.remove(hs[0]), Err(StdlibError::InvalidHandle));
+    assert_eq!(t.remove(hs[0]), Err(HandleError::Invalid));
     assert_eq!(t.live(), 60);
 }
 
@@ -223,4 +223,32 @@ proptest! {
             prop_assert_eq!(t.live(), model.values().filter(|v| v.is_some()).count());
         }
     }
+}
+
+#[test]
+fn a_limited_table_is_full_beyond_its_limit_and_reuses_freed_slots() {
+    let t = HandleTable::<u8>::with_limit(Tag::File, 2);
+    let a = t.insert(1).unwrap();
+    let _b = t.insert(2).unwrap();
+    assert_eq!(t.insert(3), Err(HandleError::Full));
+    t.remove(a).unwrap();
+    assert_eq!(t.with(t.insert(4).unwrap(), |x| *x), Ok(4));
+}
+
+#[test]
+fn current_names_the_value_in_a_slot() {
+    let t = HandleTable::<std::sync::Arc<u8>>::new(Tag::Registration);
+    let a = t.insert(std::sync::Arc::new(1)).unwrap();
+    assert_eq!(t.current(a.slot()), Some(a));
+    assert_eq!(t.get(a).map(|v| *v), Ok(1));
+    t.remove(a).unwrap();
+    assert_eq!(t.current(a.slot()), None);
+    assert_eq!(
+        t.current(1 << 20),
+        None,
+        "a slot of a segment never allocated"
+    );
+    let b = t.insert(std::sync::Arc::new(2)).unwrap();
+    assert_eq!(t.current(a.slot()), Some(b));
+    assert_ne!(a, b);
 }

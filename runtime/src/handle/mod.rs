@@ -1,4 +1,9 @@
-//! A generic, typed, generational handle table.
+//! The runtime's one handle table: typed, generational, with a lock per value.
+//!
+//! Every table of runtime objects named by a `u64` is a [`HandleTable`]: the stdlib's values
+//! (vec, hashmap, string, JSON), a [`Context`](crate::ctx::Context)'s files, sockets, tasks and
+//! channels, and the async reactor's registrations. The capability table (`cap`) is the one
+//! exception, for the reasons in its module docs.
 //!
 //! A handle is a `u64` laid out as `tag:8 | generation:24 | slot:32`:
 //!
@@ -10,42 +15,83 @@
 //!   therefore never names the slot's next value. A slot whose generation would wrap is retired
 //!   for good instead of being reused.
 //!
-//! Every slot has its own lock, folded with its generation into one atomic word ([`super::slot`]):
+//! Every slot has its own lock, folded with its generation into one atomic word (module `slot`):
 //! threads working on different handles never contend, and an operation costs one
 //! compare-and-swap. Creating and freeing a handle each cost one more: the free list of vacant
 //! slots is a lock-free stack (a Treiber stack whose head carries a counter bumped on every
 //! change, so a slot that left and rejoined the list meanwhile cannot be mistaken for the old
-//! head). A thread that frees a handle keeps the slot as its spare ([`super::spare`]) and reuses
+//! head). A thread that frees a handle keeps the slot as its spare (module `spare`) and reuses
 //! it for its next handle of the type, so a create/free cycle on one thread skips the free list
 //! altogether. The live-handle count is taken by scanning the slots, so the hot paths keep no
 //! shared counter.
 //!
-//! Freed, forged and wrong-type handles all give [`StdlibError::InvalidHandle`].
+//! Freed, forged and wrong-type handles all give [`HandleError::Invalid`], and a table that has
+//! handed out its limit of slots gives [`HandleError::Full`], each converted to the table's
+//! error type `E` (its second type parameter): `StdlibError` for the stdlib,
+//! [`Errno`](crate::errno::Errno) for a context's tables, `HandleError` itself by default.
 
-use super::StdlibError;
-use super::slot::Slot;
-use super::spare::{self, Orphans};
+mod slot;
+mod spare;
+
+use slot::Slot;
+use spare::Orphans;
 use std::fmt;
+use std::marker::PhantomData;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
-/// The type of a handle: its top 8 bits. Never 0.
+/// The type of a handle: its top 8 bits. Never 0, and below 128 (the async runtime marks its
+/// timer tokens with the top bit of a `u64`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Tag {
-    /// `Vec<u64>` (IDs 100–112).
+    /// Stdlib `Vec<u64>` (IDs 100–112).
     Vec = 1,
-    /// `HashMap<u64, u64>` (IDs 120–129).
+    /// Stdlib `HashMap<u64, u64>` (IDs 120–129).
     HashMap = 2,
-    /// UTF-8 `String` (IDs 140–158).
+    /// Stdlib UTF-8 `String` (IDs 140–158).
     String = 3,
-    /// JSON value (IDs 170–181).
+    /// Stdlib JSON value (IDs 170–181).
     Json = 4,
+    /// An open file of a context (`fs`).
+    File = 5,
+    /// A TCP socket of a context (`net`).
+    Socket = 6,
+    /// A task of a context (`task`).
+    Task = 7,
+    /// A channel of a context (`chan`).
+    Channel = 8,
+    /// A registration with the async reactor (`aio`).
+    Registration = 9,
 }
 
-/// A handle as the runtime sees it: a non-zero `u64` (bare `u64` only at the ABI).
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Handle(u64);
+/// Why a handle was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HandleError {
+    /// A freed, forged or wrong-type handle.
+    Invalid,
+    /// Every slot the table may hand out is in use or retired.
+    Full,
+}
+
+impl From<HandleError> for crate::errno::Errno {
+    /// `EBADF` for an invalid handle (a descriptor or channel), `EMFILE` for a full table; a
+    /// user with another meaning (tasks: `ESRCH`) maps it itself.
+    fn from(e: HandleError) -> Self {
+        match e {
+            HandleError::Invalid => crate::errno::Errno::EBADF,
+            HandleError::Full => crate::errno::Errno::EMFILE,
+        }
+    }
+}
+
+/// The most slots each of a context's tables (files, sockets, tasks, channels) hands out.
+pub(crate) const CONTEXT_LIMIT: u64 = 1 << 16;
+
+/// A handle as the runtime sees it: a non-zero `u64` (bare `u64` only at the ABI). Any value
+/// may be wrapped (the table validates it on use).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Handle(pub u64);
 
 const SLOT_BITS: u32 = 32;
 const GEN_BITS: u32 = 24;
@@ -61,12 +107,12 @@ impl Handle {
     }
 
     /// The handle's ABI value.
-    pub fn raw(self) -> u64 {
+    pub const fn raw(self) -> u64 {
         self.0
     }
 
     /// The handle for an ABI value, whatever it is (validated by the table on use).
-    pub fn from_raw(raw: u64) -> Handle {
+    pub const fn from_raw(raw: u64) -> Handle {
         Handle(raw)
     }
 
@@ -93,7 +139,7 @@ impl fmt::Debug for Handle {
 type Segment<T> = Box<[Slot<T>]>;
 
 // One spare per tag: `kind()` indexes the threads' spares.
-const _: () = assert!(Tag::Json as usize == spare::KINDS);
+const _: () = assert!(Tag::Registration as usize == spare::KINDS);
 
 /// The free list's empty head.
 const EMPTY: u64 = 0;
@@ -101,24 +147,27 @@ const EMPTY: u64 = 0;
 const MAX_SLOTS: u64 = u32::MAX as u64;
 
 /// A table of values of one type, named by generational handles.
-pub struct HandleTable<T> {
+pub struct HandleTable<T, E = HandleError> {
     tag: Tag,
     segments: [OnceLock<Segment<T>>; SEGMENTS],
     /// The free list's head: `changes:32 | (index + 1):32`, 0 in the low half when empty.
     free: AtomicU64,
     /// How many slots have ever been handed out (the next fresh index).
     fresh: AtomicU64,
+    /// How many slots may ever be handed out.
+    limit: u64,
     /// This table's identity for the threads' spare slots, and the spares of exited threads.
     orphans: Arc<Orphans>,
+    error: PhantomData<fn() -> E>,
 }
 
-impl<T> Drop for HandleTable<T> {
+impl<T, E> Drop for HandleTable<T, E> {
     fn drop(&mut self) {
         self.orphans.table_dropped();
     }
 }
 
-impl<T> fmt::Debug for HandleTable<T> {
+impl<T, E: From<HandleError>> fmt::Debug for HandleTable<T, E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("HandleTable")
             .field("tag", &self.tag)
@@ -133,15 +182,22 @@ fn locate(slot: u32) -> (usize, usize) {
     (k as usize, (i - (FIRST_SEGMENT << k)) as usize)
 }
 
-impl<T> HandleTable<T> {
+impl<T, E: From<HandleError>> HandleTable<T, E> {
     /// An empty table whose handles carry `tag`.
     pub fn new(tag: Tag) -> Self {
+        Self::with_limit(tag, MAX_SLOTS)
+    }
+
+    /// An empty table that hands out at most `limit` slots ([`HandleError::Full`] beyond).
+    pub fn with_limit(tag: Tag, limit: u64) -> Self {
         HandleTable {
             tag,
             segments: [const { OnceLock::new() }; SEGMENTS],
             free: AtomicU64::new(EMPTY),
             fresh: AtomicU64::new(0),
+            limit: limit.min(MAX_SLOTS),
             orphans: Arc::default(),
+            error: PhantomData,
         }
     }
 
@@ -163,15 +219,15 @@ impl<T> HandleTable<T> {
         &seg[off]
     }
 
-    fn existing_slot(&self, h: Handle) -> Result<&Slot<T>, StdlibError> {
+    fn existing_slot(&self, h: Handle) -> Result<&Slot<T>, HandleError> {
         if h.tag() != self.tag as u64 {
-            return Err(StdlibError::InvalidHandle);
+            return Err(HandleError::Invalid);
         }
         let (k, off) = locate(h.slot());
         self.segments[k]
             .get()
             .map(|seg| &seg[off])
-            .ok_or(StdlibError::InvalidHandle)
+            .ok_or(HandleError::Invalid)
     }
 
     fn kind(&self) -> usize {
@@ -218,19 +274,19 @@ impl<T> HandleTable<T> {
     }
 
     /// A never-used slot index, owned by the caller.
-    fn fresh_slot(&self) -> Result<u32, StdlibError> {
+    fn fresh_slot(&self) -> Result<u32, HandleError> {
         self.fresh
             .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
-                (n < MAX_SLOTS).then_some(n + 1)
+                (n < self.limit).then_some(n + 1)
             })
             .map(|n| n as u32)
-            .map_err(|_| StdlibError::TooManyHandles)
+            .map_err(|_| HandleError::Full)
     }
 
     /// Stores `value` and returns its new handle.
     #[inline(always)]
     #[allow(unsafe_code)] // filling a vacant slot that the free list handed to this thread alone
-    pub fn insert(&self, value: T) -> Result<Handle, StdlibError> {
+    pub fn insert(&self, value: T) -> Result<Handle, E> {
         let index = match spare::take(self.kind(), &self.orphans)
             .or_else(|| self.pop_free())
             .or_else(|| self.orphans.take())
@@ -246,25 +302,37 @@ impl<T> HandleTable<T> {
     }
 
     /// Runs `f` on the value named by `h`, holding only that value's lock.
-    pub fn with<R>(&self, h: Handle, f: impl FnOnce(&mut T) -> R) -> Result<R, StdlibError> {
+    pub fn with<R>(&self, h: Handle, f: impl FnOnce(&mut T) -> R) -> Result<R, E> {
         let mut slot = self
             .existing_slot(h)?
             .lock(h.generation())
-            .ok_or(StdlibError::InvalidHandle)?;
+            .ok_or(HandleError::Invalid)?;
         match slot.value().as_mut() {
             Some(v) => Ok(f(v)),
-            None => Err(StdlibError::InvalidHandle),
+            None => Err(HandleError::Invalid.into()),
         }
+    }
+
+    /// A clone of the value named by `h` (for tables of `Arc`s: the value outlives a `remove`
+    /// while an operation on it is in flight, and no lock is held during that operation).
+    pub fn get(&self, h: Handle) -> Result<T, E>
+    where
+        T: Clone,
+    {
+        self.with(h, |v| v.clone())
+    }
+
+    /// The handle of the value now in slot `index`, if the slot is occupied (for a caller that
+    /// kept only the slot index of a handle).
+    pub fn current(&self, index: u32) -> Option<Handle> {
+        let (k, off) = locate(index);
+        let generation = self.segments[k].get()?[off].generation()?;
+        Some(Handle::new(self.tag, generation, index))
     }
 
     /// Runs `f` on the values named by `a` and `b` (the same value twice if `a == b`), holding
     /// both locks, taken in slot order so that two threads never wait for each other.
-    pub fn with2<R>(
-        &self,
-        a: Handle,
-        b: Handle,
-        f: impl FnOnce(&T, &T) -> R,
-    ) -> Result<R, StdlibError> {
+    pub fn with2<R>(&self, a: Handle, b: Handle, f: impl FnOnce(&T, &T) -> R) -> Result<R, E> {
         if a == b {
             return self.with(a, |v| f(v, v));
         }
@@ -272,20 +340,20 @@ impl<T> HandleTable<T> {
         let lock = |h: Handle| {
             self.existing_slot(h)?
                 .lock(h.generation())
-                .ok_or(StdlibError::InvalidHandle)
+                .ok_or(HandleError::Invalid)
         };
         // Two handles of one slot at different generations: the second lock fails at once.
         let mut g1 = lock(first)?;
         let mut g2 = lock(second)?;
         let (Some(v1), Some(v2)) = (g1.value().as_ref(), g2.value().as_ref()) else {
-            return Err(StdlibError::InvalidHandle);
+            return Err(HandleError::Invalid.into());
         };
         Ok(if first == a { f(v1, v2) } else { f(v2, v1) })
     }
 
     /// Frees `h`, returning its value (dropped by the caller, outside any lock).
     #[inline(always)]
-    pub fn remove(&self, h: Handle) -> Result<T, StdlibError> {
+    pub fn remove(&self, h: Handle) -> Result<T, E> {
         let generation = h.generation();
         // A retired slot keeps its last generation and stays vacant: never handed out again.
         let retired = generation == GEN_MAX;
@@ -293,7 +361,7 @@ impl<T> HandleTable<T> {
         let value = self
             .existing_slot(h)?
             .vacate(generation, next)
-            .ok_or(StdlibError::InvalidHandle)?;
+            .ok_or(HandleError::Invalid)?;
         if !retired && !spare::put(self.kind(), &self.orphans, h.slot()) {
             self.push_free(h.slot());
         }
@@ -309,5 +377,4 @@ impl<T> HandleTable<T> {
 }
 
 #[cfg(test)]
-#[path = "handle_tests.rs"]
 mod tests;
