@@ -398,3 +398,19 @@ fn lookup(slab: &mut Slab, token: Token) -> io::Result<&mut Registration> {
         )),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Interest;
+
+    #[test]
+    fn interest_flags() {
+        let rw = Interest::READABLE | Interest::WRITABLE;
+        assert!(Interest::NONE.is_empty() && Interest::default().is_empty());
+        assert!(!Interest::READABLE.is_empty() && !Interest::ERROR.is_empty());
+        assert!(rw.contains(Interest::READABLE) && !Interest::READABLE.contains(rw));
+        assert!(rw.intersects(Interest::WRITABLE) && !rw.intersects(Interest::ERROR));
+        assert_eq!(rw.remove(Interest::READABLE), Interest::WRITABLE);
+        assert!(rw.remove(rw).is_empty());
+    }
+}
