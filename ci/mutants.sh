@@ -11,10 +11,10 @@
 # --sample K/N  the K-th of N round-robin samples: every N-th mutant in source order, so a
 #               sample is spread over every file.
 #   Each run keeps its output in ci/out/mutants/RUN (shard-K-of-N, sample-K-of-N, all) with the
-#   commit it measured. A finished run of the same commit is not redone; an unfinished one
-#   resumes (cargo mutants --iterate: only what was not caught or unviable runs again).
-#   --timeout is each mutant's test time limit (default 300 s); --time-box stops the run after
-#   SECS, resumable later. Then prints the summary.
+#   commit it measured (the last commit that changed the code or its tests). A finished run of
+#   the same commit is not redone; an unfinished one resumes with the mutants not yet tested.
+#   --timeout is each mutant's test time limit (default 150 s; the unmutated tests took 25 s
+#   here); --time-box stops the run after SECS, resumable later. Then prints the summary.
 # --in-diff     the leg of .ci/run: mutates only the code changed in runtime/ and server/src/
 #               since the commit of mutants/measured.toml, within --budget (default 600 s; a
 #               fixed, evenly spread sample of the diff's mutants when not all fit), and fails
@@ -27,7 +27,7 @@ source "$(dirname "$0")/lib.sh"
 base=$out/mutants
 measured=mutants/measured.toml
 accepted=mutants/accepted.txt
-mode=all part="" jobs=1 timeout=${NEURLANG_MUTANTS_TIMEOUT:-300} time_box="" budget=600 record=false
+mode=all part="" jobs=1 timeout=${NEURLANG_MUTANTS_TIMEOUT:-150} time_box="" budget=600 record=false
 runs=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -69,33 +69,47 @@ part_of() {
   echo "$k $n"
 }
 
-# The commit a run measures: HEAD, marked -dirty when the measured code has uncommitted changes.
+# What a run measures: the code and its tests (a commit that changes neither measures the same).
+measured_paths=(runtime server conformance fuzz-cases benches .cargo Cargo.toml Cargo.lock)
+
+# The commit a run measures: the last that changed a measured path, marked -dirty when one has
+# uncommitted changes.
 measured_commit() {
   local c
-  c=$(git rev-parse HEAD)
-  if [ -n "$(git status --porcelain -- runtime server .cargo Cargo.toml Cargo.lock conformance)" ]; then
+  c=$(git log -1 --format=%H -- "${measured_paths[@]}")
+  if [ -n "$(git status --porcelain -- "${measured_paths[@]}")" ]; then
     c="$c-dirty"
   fi
   echo "$c"
 }
 
-# mutants_txt RUN_DIR KIND: the mutant names of one outcome (caught, missed, timeout, unviable),
-# without line and column, one a line. Mutants caught in an earlier part of a resumed run count
-# as caught.
+# outcomes RUN_DIR: "KIND NAME" for every planned mutant of the run that was tested (KIND is
+# caught, missed, timeout or unviable; NAME as cargo-mutants lists it, with line and column),
+# the last session's outcome where a mutant ran in several.
+outcomes() {
+  local s kind
+  [ -s "$1/planned.txt" ] || return 0
+  for s in "$1"/s*/mutants.out; do
+    [ -d "$s" ] || continue
+    for kind in caught missed timeout unviable; do
+      sed "s/^/$kind /" "$s/$kind.txt" 2>/dev/null || true
+    done
+  done | awk 'NR == FNR { planned[$0] = 1; next }
+              { name = $0; sub(/^[a-z]+ /, "", name) }
+              name in planned { last[name] = $1; if (!(name in order)) order[name] = ++n }
+              END { for (m in last) printf "%d %s %s\n", order[m], last[m], m }' "$1/planned.txt" - |
+    sort -n | cut -d' ' -f2-
+}
+
+# mutants_txt RUN_DIR KIND: the names of one outcome, without line and column, one a line.
 mutants_txt() {
-  local files=("$1/mutants.out/$2.txt")
-  [ "$2" = caught ] && files+=("$1/mutants.out/previously_caught.txt")
-  cat "${files[@]}" 2>/dev/null | sed -E 's/^([^:]+):[0-9]+:[0-9]+: /\1: /' | sort -u
+  outcomes "$1" | awk -v k="$2" '$1 == k' | cut -d' ' -f2- | sed -E 's/^([^:]+):[0-9]+:[0-9]+: /\1: /'
 }
 
 # summary RUN_DIR...: the table, per top-level module (runtime/src/<module>, server/src).
 summary() {
-  local d kind
-  for d in "$@"; do
-    for kind in caught missed timeout unviable; do
-      mutants_txt "$d" "$kind" | sed "s/^/$kind /"
-    done
-  done | awk '
+  local d
+  for d in "$@"; do outcomes "$d"; done | awk '
     {
       split($2, p, "/"); sub(/:$/, "", p[3]); sub(/\.rs:?$/, "", p[3])
       mod = p[1] == "server" ? "server/src" : p[1] "/" p[2] "/" p[3]
@@ -119,31 +133,48 @@ count() {
   echo "$n"
 }
 
-# campaign RUN_NAME CARGO_MUTANTS_ARGS...: runs (or resumes, or leaves alone) one run.
+# regex_of NAME: an anchored regex matching exactly that mutant name.
+regex_of() {
+  printf '^%s$' "$(printf '%s' "$1" | sed 's/[][\\.*+?(){}|^$#&~-]/\\&/g')"
+}
+
+# campaign RUN_NAME CARGO_MUTANTS_ARGS...: runs (or resumes, or leaves alone) one run. Each
+# session of a run writes its own RUN/sN/mutants.out; a resumed run tests exactly the planned
+# mutants no session has tested yet (selected by name: filtering before sharding would change
+# which mutants a shard holds).
 campaign() {
-  local name=$1 dir=$base/$1 commit rc=0
+  local name=$1 dir=$base/$1 commit rc=0 select=()
   shift
   commit=$(measured_commit)
   if [ -f "$dir/done" ] && [ "$(cat "$dir/commit" 2>/dev/null)" = "$commit" ]; then
     say "$name: finished earlier at $commit: not redone"
     return 0
   fi
-  local iterate=()
-  if [ -d "$dir/mutants.out" ] && [ "$(cat "$dir/commit" 2>/dev/null)" = "$commit" ]; then
-    say "$name: resuming the unfinished run at $commit (caught and unviable mutants are not rerun)"
-    iterate=(--iterate)
+  if [ -f "$dir/planned.txt" ] && [ "$(cat "$dir/commit" 2>/dev/null)" = "$commit" ]; then
+    local remaining
+    remaining=$(outcomes "$dir" | cut -d' ' -f2- | grep -vxF -f - "$dir/planned.txt" || true)
+    if [ -z "$remaining" ]; then
+      echo "$commit" >"$dir/done"
+      say "$name: every planned mutant was tested earlier at $commit: not redone"
+      return 0
+    fi
+    say "$name: resuming at $commit: $(printf '%s\n' "$remaining" | wc -l) of $(wc -l <"$dir/planned.txt") mutants still to test"
+    while IFS= read -r m; do select+=(--re "$(regex_of "$m")"); done <<<"$remaining"
   else
     [ -d "$dir" ] && say "$name: the earlier output is of $(cat "$dir/commit" 2>/dev/null || echo 'an unknown commit'): starting again"
     rm -rf "$dir"
     mkdir -p "$dir"
     echo "$commit" >"$dir/commit"
-    cargo mutants --list "$@" 2>/dev/null | sed -E 's/^([^:]+):[0-9]+:[0-9]+: /\1: /' >"$dir/planned.txt"
+    cargo mutants --list "$@" 2>/dev/null >"$dir/planned.txt"
     say "$name: $(wc -l <"$dir/planned.txt") mutants"
+    select=("$@")
   fi
   cargo mutants --version | awk '{print $2}' >"$dir/cargo-mutants-version"
+  local session=1
+  while [ -d "$dir/s$session" ]; do session=$((session + 1)); done
   local start
   start=$(date +%s)
-  local cmd=(cargo mutants --no-shuffle -j "$jobs" --timeout "$timeout" -o "$dir" "${iterate[@]}" "$@")
+  local cmd=(cargo mutants --no-shuffle -j "$jobs" --timeout "$timeout" -o "$dir/s$session" ${select[@]+"${select[@]}"})
   if [ -n "$time_box" ]; then
     say "time box: ${time_box}s (an unfinished run resumes next time)"
     cmd=(timeout --signal=INT --kill-after=60 "$time_box" "${cmd[@]}")
@@ -155,7 +186,7 @@ campaign() {
   case $rc in
     0 | 2 | 3) echo "$commit" >"$dir/done"; say "$name: finished" ;;
     124) say "$name: stopped by the time box; run the same command again to resume" ;;
-    *) say "$name: cargo mutants exited $rc (see $dir/mutants.out/debug.log)"; return 1 ;;
+    *) say "$name: cargo mutants exited $rc (see $dir/s$session/mutants.out/debug.log)"; return 1 ;;
   esac
 }
 
@@ -219,9 +250,10 @@ in_diff() {
     return 0
   fi
   ensure_cargo_mutants
-  cargo mutants --list --in-diff "$dir/diff.patch" >"$dir/list.txt" 2>"$dir/list.log" ||
+  local select=()
+  cargo mutants --list --in-diff "$dir/diff.patch" >"$dir/planned.txt" 2>"$dir/list.log" ||
     { cat "$dir/list.log"; die "cargo mutants --list failed"; }
-  total=$(wc -l <"$dir/list.txt")
+  total=$(wc -l <"$dir/planned.txt")
   if [ "$total" = 0 ]; then
     skip "mutants: the changes since $since ($(grep -c '^+++ ' "$dir/diff.patch") files) have no mutants"
     return 0
@@ -230,22 +262,22 @@ in_diff() {
   [ -n "$spm" ] && [ "$spm" -gt 0 ] || spm=120
   fit=$((budget / spm))
   [ "$fit" -ge 1 ] || fit=1
-  local select=()
   if [ "$total" -gt "$fit" ]; then
     shards=$(((total + fit - 1) / fit))
-    skip "mutants: $total mutants in the diff since $since, ${spm}s each ($measured) and a ${budget}s budget: testing every ${shards}th ($((total / shards + 1)) at most)"
     select=(--shard "0/$shards" --sharding round-robin)
+    cargo mutants --list --in-diff "$dir/diff.patch" ${select[@]+"${select[@]}"} 2>/dev/null >"$dir/planned.txt"
+    skip "mutants: $total mutants in the diff since $since, ${spm}s each ($measured) and a ${budget}s budget: testing every ${shards}th, $(wc -l <"$dir/planned.txt") of them"
   else
     say "$total mutants in the diff since $since"
   fi
   # The native leg has just built and passed the same tests: no baseline run. In CI the clone is
   # throwaway, so the mutants are applied in place and reuse its build.
-  local where=()
+  local where=(-j "$jobs")
   [ "${CI:-}" = true ] && where=(--in-place)
   local rc=0
   run timeout --signal=INT --kill-after=60 $((budget + 120)) \
-    cargo mutants --no-shuffle -j "$jobs" --timeout "$timeout" --baseline skip "${where[@]}" \
-    --in-diff "$dir/diff.patch" "${select[@]}" -o "$dir" || rc=$?
+    cargo mutants --no-shuffle --timeout "$timeout" --baseline skip "${where[@]}" \
+    --in-diff "$dir/diff.patch" ${select[@]+"${select[@]}"} -o "$dir/s1" || rc=$?
   case $rc in 0 | 2 | 3) ;; 124) skip "mutants: the run passed its time limit; the rest of the diff's mutants were not tested" ;; *) die "cargo mutants exited $rc" ;; esac
   summary "$dir"
   missed=$(mutants_txt "$dir" missed)
@@ -263,7 +295,7 @@ in_diff() {
 case $mode in
   summary)
     if [ ${#runs[@]} = 0 ]; then
-      for d in "$base"/*/; do [ -d "$d/mutants.out" ] && [ "${d%/}" != "$base/in-diff" ] && runs+=("${d%/}"); done
+      for d in "$base"/*/; do [ -f "$d/planned.txt" ] && [ "${d%/}" != "$base/in-diff" ] && runs+=("${d%/}"); done
     fi
     [ ${#runs[@]} -gt 0 ] || die "no runs under $base"
     for d in "${runs[@]}"; do
@@ -288,7 +320,7 @@ case $mode in
       [ "$mode" = sample ] && args+=(--sharding round-robin)
     fi
     status=0
-    campaign "$name" "${args[@]}" || status=$?
+    campaign "$name" ${args[@]+"${args[@]}"} || status=$?
     summary "$base/$name"
     exit "$status"
     ;;
