@@ -1,6 +1,17 @@
-//! What a conformance case is: a name, an area, an optional reason to skip, and a body.
+//! What a conformance case is: a name, an area, an optional reason to skip, a deadline, and a
+//! body.
 
 use std::fmt;
+use std::sync::mpsc;
+use std::time::Duration;
+
+/// A case's deadline unless it declares its own ([`Case::deadline_secs`]): generous, so only a
+/// case that does not finish at all (a deadlock, a lost wake-up) reaches it.
+pub const DEFAULT_DEADLINE_SECS: u64 = 120;
+
+/// Sets the default deadline, in seconds, for the cases that declare none (a slow emulator may
+/// need more).
+pub const DEADLINE_ENV: &str = "NEURLANG_CASE_DEADLINE_SECS";
 
 /// Why a case did not pass.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,6 +72,8 @@ pub struct Case {
     /// Set when the case is a known failure here (from `cases/known-failures.toml`): its outcome
     /// is inverted, so an unexpected pass fails.
     pub known_failure: Option<String>,
+    /// Set when the case needs longer than the default deadline ([`DEFAULT_DEADLINE_SECS`]).
+    pub deadline: Option<Duration>,
     body: Box<dyn FnOnce() -> CaseResult + Send + 'static>,
 }
 
@@ -70,6 +83,7 @@ impl fmt::Debug for Case {
             .field("name", &self.name)
             .field("skip", &self.skip)
             .field("known_failure", &self.known_failure)
+            .field("deadline", &self.deadline)
             .finish_non_exhaustive()
     }
 }
@@ -105,6 +119,7 @@ impl Case {
             name,
             skip: None,
             known_failure: None,
+            deadline: None,
             body: Box::new(body),
         }
     }
@@ -117,14 +132,50 @@ impl Case {
         self
     }
 
-    /// Runs the body, catching panics, and applies the known-failure inversion.
+    /// Gives the case `secs` seconds instead of the default deadline.
+    pub fn deadline_secs(mut self, secs: u64) -> Case {
+        self.deadline = Some(Duration::from_secs(secs));
+        self
+    }
+
+    /// Runs the body on its own thread (named after the case), catching panics, and applies the
+    /// known-failure inversion.
+    ///
+    /// A body still running at the deadline fails the case with "timed out after N s"; its
+    /// thread cannot be stopped and is left behind, blocked, so the run goes on with the other
+    /// cases (the process exits all the same when `main` returns). A timeout is a failure even
+    /// for a known failure: the record says how a case fails, not that it hangs.
     pub fn run(self) -> Outcome {
         if let Some(reason) = self.skip {
             return Outcome::Skip(reason);
         }
-        let result = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(self.body)) {
+        let deadline = self.deadline.unwrap_or_else(default_deadline);
+        let (tx, rx) = mpsc::channel();
+        let body = self.body;
+        let spawned = std::thread::Builder::new()
+            .name(self.name.clone())
+            .spawn(move || {
+                let result = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(body)) {
+                    Ok(r) => r,
+                    Err(payload) => Err(CaseError::Fail(panic_message(&payload))),
+                };
+                // The receiver is gone only after a timeout: nobody waits for this result.
+                let _ = tx.send(result);
+            });
+        if let Err(e) = spawned {
+            return Outcome::Fail(format!("could not start the case's thread: {e}"));
+        }
+        let result = match rx.recv_timeout(deadline) {
             Ok(r) => r,
-            Err(payload) => Err(CaseError::Fail(panic_message(&payload))),
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                return Outcome::Fail(format!(
+                    "timed out after {} s (the case's thread is left running)",
+                    deadline.as_secs_f64()
+                ));
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => Err(CaseError::Fail(
+                "the case's thread ended without a result".into(),
+            )),
         };
         match (result, self.known_failure) {
             (Ok(()), None) => Outcome::Pass,
@@ -141,6 +192,16 @@ impl Case {
     }
 }
 
+/// The deadline of a case that declares none: `$NEURLANG_CASE_DEADLINE_SECS` or
+/// [`DEFAULT_DEADLINE_SECS`].
+fn default_deadline() -> Duration {
+    let secs = std::env::var(DEADLINE_ENV)
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(DEFAULT_DEADLINE_SECS);
+    Duration::from_secs(secs)
+}
+
 fn panic_message(payload: &Box<dyn std::any::Any + Send>) -> String {
     let msg = payload
         .downcast_ref::<&str>()
@@ -148,4 +209,62 @@ fn panic_message(payload: &Box<dyn std::any::Any + Send>) -> String {
         .or_else(|| payload.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "a panic with a non-string payload".into());
     format!("panicked: {msg}")
+}
+
+/// Cases for the front ends' tests.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::*;
+
+    /// A case whose body never returns (it waits for a wake-up that never comes), with a
+    /// deadline of one second.
+    pub(crate) fn never_finishes(name: &str) -> Case {
+        Case::new("meta", name, || {
+            loop {
+                std::thread::park();
+            }
+        })
+        .deadline_secs(1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_case_that_never_finishes_times_out_named_after_its_deadline() {
+        let case = testing::never_finishes("hangs");
+        assert_eq!(case.name, "meta.hangs");
+        match case.run() {
+            Outcome::Fail(msg) => assert!(msg.starts_with("timed out after 1 s"), "{msg}"),
+            other => panic!("expected a timeout, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_timeout_is_a_failure_even_for_a_known_failure() {
+        let mut case = testing::never_finishes("hangs_known");
+        case.known_failure = Some("fails here".into());
+        assert!(
+            matches!(case.run(), Outcome::Fail(m) if m.starts_with("timed out")),
+            "a hang must not pass as the recorded failure"
+        );
+    }
+
+    #[test]
+    fn the_body_runs_on_a_thread_named_after_the_case() {
+        let case = Case::new("meta", "thread_name", || {
+            let name = std::thread::current().name().map(str::to_owned);
+            ensure_eq!(name.as_deref(), Some("meta.thread_name"));
+            Ok(())
+        });
+        assert_eq!(case.run(), Outcome::Pass);
+    }
+
+    #[test]
+    fn a_panic_on_the_case_thread_is_a_failure() {
+        let case = Case::new("meta", "panics", || panic!("boom"));
+        assert_eq!(case.run(), Outcome::Fail("panicked: boom".into()));
+    }
 }

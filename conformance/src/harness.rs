@@ -46,7 +46,12 @@ pub fn test_main() -> ExitCode {
 fn trial(case: Case) -> Trial {
     let name = case.name.clone();
     let ignored = case.skip.is_some();
-    Trial::test(name, move || match case.run() {
+    Trial::test(name, move || verdict(case)).with_ignored_flag(ignored)
+}
+
+/// Runs a case and turns its outcome into a trial's result (a timeout is a failure).
+fn verdict(case: Case) -> Result<(), Failed> {
+    match case.run() {
         Outcome::Pass => Ok(()),
         Outcome::KnownFailure(why) => {
             println!("known failure, failed as expected: {why}");
@@ -57,8 +62,7 @@ fn trial(case: Case) -> Trial {
             Ok(())
         }
         Outcome::Fail(msg) => Err(Failed::from(msg)),
-    })
-    .with_ignored_flag(ignored)
+    }
 }
 
 /// Snapshot of every case name, so a change to any table shows in review.
@@ -68,4 +72,17 @@ fn inventory_snapshot(names: &[String]) -> Result<(), Failed> {
     crate::snapshot::check("case_inventory", &names.join("\n")).map_err(|_| {
         Failed::from("the case inventory changed: review it with `cargo insta review`")
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::case::testing::never_finishes;
+
+    #[test]
+    fn a_case_that_never_finishes_fails_its_trial_with_a_timeout() {
+        let failed = verdict(never_finishes("hangs_trial")).expect_err("a hang must fail");
+        let msg = failed.message().unwrap_or_default();
+        assert!(msg.starts_with("timed out after 1 s"), "{msg}");
+    }
 }

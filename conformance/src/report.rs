@@ -538,6 +538,45 @@ mod tests {
     }
 
     #[test]
+    fn a_case_that_never_finishes_is_a_named_timeout_and_the_run_goes_on() {
+        let passes = |name: &str| crate::Case::new("meta", name, || Ok(()));
+        let cases = vec![
+            passes("before"),
+            crate::case::testing::never_finishes("hangs_report"),
+            passes("after"),
+        ];
+        let opts = RunOptions {
+            filter: None,
+            threads: 1,
+            progress: false,
+        };
+        let r = run(report("linux", &[]).host, cases, &opts);
+        let got: Vec<(&str, Status)> = r
+            .cases
+            .iter()
+            .map(|c| (c.name.as_str(), c.status))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("meta.before", Status::Pass),
+                ("meta.hangs_report", Status::Fail),
+                ("meta.after", Status::Pass),
+            ]
+        );
+        assert!(
+            r.cases[1].detail.starts_with("timed out after 1 s"),
+            "{}",
+            r.cases[1].detail
+        );
+        assert!(
+            r.render_text(false)
+                .contains("  meta.hangs_report: timed out after 1 s"),
+            "the failure list names the case"
+        );
+    }
+
+    #[test]
     fn matrix_keeps_reasons_as_written() {
         let linux = report(
             "linux",

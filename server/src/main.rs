@@ -17,12 +17,11 @@ mod signal;
 const USAGE: &str = "usage: neurlang-server [--workers N] [--strategy auto|reuseport|shared|single] \
                      [--port P] [--host ADDR]";
 
-fn parse_args() -> Result<Config, String> {
+fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Config, String> {
     let mut config = Config::default();
     let mut host: IpAddr = config.addr.ip();
     let mut port = config.addr.port();
     let mut strategy = "auto".to_string();
-    let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let (flag, inline) = match arg.split_once('=') {
             Some((f, v)) => (f.to_string(), Some(v.to_string())),
@@ -53,7 +52,7 @@ fn parse_args() -> Result<Config, String> {
 }
 
 fn main() -> ExitCode {
-    let config = match parse_args() {
+    let config = match parse_args(std::env::args().skip(1)) {
         Ok(c) => c,
         Err(e) if e.is_empty() => {
             println!("{USAGE}");
@@ -93,5 +92,28 @@ fn main() -> ExitCode {
             eprintln!("neurlang-server: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Config, String> {
+        parse_args(args.iter().map(|a| a.to_string()))
+    }
+
+    #[test]
+    fn host_and_port_make_the_address() {
+        let c = parse(&["--host", "127.0.0.2", "--port=8081"]).unwrap();
+        assert_eq!(c.addr, "127.0.0.2:8081".parse::<SocketAddr>().unwrap());
+        assert_eq!(
+            parse(&["--host", "localhost"]).unwrap_err(),
+            "--host: \"localhost\" is not an IP address"
+        );
+        assert_eq!(
+            parse(&["--bogus", "1"]).unwrap_err(),
+            "unknown option --bogus"
+        );
     }
 }

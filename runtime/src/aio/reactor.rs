@@ -370,3 +370,18 @@ impl Reactor {
         self.poller.notify()
     }
 }
+#[cfg(test)]
+mod tests {
+    use super::Interest;
+
+    #[test]
+    fn interest_flags() {
+        let rw = Interest::READABLE | Interest::WRITABLE;
+        assert!(Interest::NONE.is_empty() && Interest::default().is_empty());
+        assert!(!Interest::READABLE.is_empty() && !Interest::ERROR.is_empty());
+        assert!(rw.contains(Interest::READABLE) && !Interest::READABLE.contains(rw));
+        assert!(rw.intersects(Interest::WRITABLE) && !rw.intersects(Interest::ERROR));
+        assert_eq!(rw.remove(Interest::READABLE), Interest::WRITABLE);
+        assert!(rw.remove(rw).is_empty());
+    }
+}

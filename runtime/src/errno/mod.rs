@@ -304,6 +304,51 @@ mod tests {
     }
 
     #[test]
+    fn every_error_kind_arm_maps_to_its_code() {
+        use io::ErrorKind as K;
+        // Every arm of `from_kind`: a deleted arm would fall through to EIO.
+        let table = [
+            (K::NotFound, Errno::ENOENT),
+            (K::PermissionDenied, Errno::EACCES),
+            (K::ConnectionRefused, Errno::ECONNREFUSED),
+            (K::ConnectionReset, Errno::ECONNRESET),
+            (K::HostUnreachable, Errno::EHOSTUNREACH),
+            (K::NetworkUnreachable, Errno::ENETUNREACH),
+            (K::ConnectionAborted, Errno::ECONNABORTED),
+            (K::NotConnected, Errno::ENOTCONN),
+            (K::AddrInUse, Errno::EADDRINUSE),
+            (K::AddrNotAvailable, Errno::EADDRNOTAVAIL),
+            (K::NetworkDown, Errno::ENETDOWN),
+            (K::BrokenPipe, Errno::EPIPE),
+            (K::AlreadyExists, Errno::EEXIST),
+            (K::WouldBlock, Errno::EAGAIN),
+            (K::NotADirectory, Errno::ENOTDIR),
+            (K::IsADirectory, Errno::EISDIR),
+            (K::DirectoryNotEmpty, Errno::ENOTEMPTY),
+            (K::ReadOnlyFilesystem, Errno::EROFS),
+            (K::InvalidInput, Errno::EINVAL),
+            (K::InvalidData, Errno::EINVAL),
+            (K::TimedOut, Errno::ETIMEDOUT),
+            (K::StorageFull, Errno::ENOSPC),
+            (K::NotSeekable, Errno::ESPIPE),
+            (K::FileTooLarge, Errno::EFBIG),
+            (K::ResourceBusy, Errno::EBUSY),
+            (K::CrossesDevices, Errno::EXDEV),
+            (K::TooManyLinks, Errno::EMLINK),
+            (K::InvalidFilename, Errno::ENAMETOOLONG),
+            (K::Interrupted, Errno::EINTR),
+            (K::Unsupported, Errno::EOPNOTSUPP),
+            (K::OutOfMemory, Errno::ENOMEM),
+        ];
+        for (kind, want) in table {
+            assert_eq!(Errno::from_kind(kind), want, "{kind:?}");
+        }
+        for kind in [K::Other, K::UnexpectedEof, K::WriteZero] {
+            assert_eq!(Errno::from_kind(kind), Errno::EIO, "{kind:?}");
+        }
+    }
+
+    #[test]
     fn to_io_error_round_trips_on_host() {
         if Platform::HOST.is_none() {
             return;

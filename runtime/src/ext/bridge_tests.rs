@@ -123,3 +123,25 @@ fn a_restricted_or_cloned_view_is_zero_where_nothing_was_written() {
     );
     assert!(!format!("{view:?}").contains("94"), "{view:?}");
 }
+
+#[test]
+fn a_thread_keeps_scratch_memory_only_up_to_keep_scratch() {
+    let rw = CapPermissions::READ | CapPermissions::WRITE;
+    let kept = || SCRATCH.with(|s| s.borrow().len());
+    let copy = bridged(COPY, copy);
+    let run = |len: usize| {
+        let (input, out) = (
+            token(vec![3; len], CapPermissions::READ),
+            token(vec![0; len], rw),
+        );
+        assert_eq!(copy(&[input.get(), len as u64, out.get()], &mut []), Ok(0));
+        assert_eq!(contents(out), vec![3; len]);
+    };
+    // A small call leaves its memory for the next one on this thread.
+    run(1024);
+    let small = kept();
+    assert!(small >= 2 * 1024, "kept {small} bytes");
+    // A call needing more than KEEP_SCRATCH bytes uses memory of its own, freed after it.
+    run(KEEP_SCRATCH / 2 + 1);
+    assert_eq!(kept(), small);
+}

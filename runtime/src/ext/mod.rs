@@ -200,3 +200,14 @@ impl fmt::Display for ExtError {
 }
 
 impl std::error::Error for ExtError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_ext_id_displays_as_its_number() {
+        assert_eq!(ExtId::from(1001).to_string(), "1001");
+        assert_eq!(format!("{:>5}", ExtId::from(7)), "    7");
+    }
+}

@@ -349,4 +349,18 @@ mod tests {
         assert!(is_reserved(ExtId(first)) && is_reserved(ExtId(last)));
         assert!(is_reserved(ExtId(FIRST_CUSTOM - 1)) && !is_reserved(ExtId(FIRST_CUSTOM)));
     }
+
+    #[test]
+    fn custom_ids_run_up_to_max_id_inclusive() {
+        let mut r = ExtensionRegistry::new();
+        // As if every custom ID below MAX_ID had been handed out.
+        r.next_custom = MAX_ID - 1;
+        let reg = |r: &mut ExtensionRegistry, name: &str| {
+            r.try_register(name, "", 0, false, ExtCategory::Custom, noop())
+        };
+        assert_eq!(reg(&mut r, "a"), Ok(ExtId(MAX_ID - 1)));
+        assert_eq!(reg(&mut r, "b"), Ok(ExtId(MAX_ID)));
+        assert_eq!(reg(&mut r, "c"), Err(ExtError::IdUnavailable(MAX_ID + 1)));
+        assert_eq!(r.call(MAX_ID, &[], &mut []), Ok(7));
+    }
 }

@@ -269,6 +269,19 @@ mod tests {
         ]
     }
 
+    #[test]
+    fn an_empty_write_marks_nothing_written() {
+        let mut buf = SafeBuffer::new(vec![9; 16], CapPermissions::WRITE);
+        buf.write(4, &[]).unwrap();
+        buf.slice_mut(6, 0).unwrap();
+        assert_eq!(buf.written(), None);
+        // Nor does it widen a written range, which would commit bytes nobody wrote.
+        buf.write(0, &[1, 2]).unwrap();
+        buf.write(12, &[]).unwrap();
+        buf.slice_mut(14, 0).unwrap();
+        assert_eq!(buf.written(), Some((0, &[1, 2][..])));
+    }
+
     proptest! {
         /// The model: a plain Vec and a permission bit set, with the checks written out.
         #[test]

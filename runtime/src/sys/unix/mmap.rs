@@ -29,9 +29,16 @@ pub(crate) fn page_size() -> usize {
     static PAGE: OnceLock<usize> = OnceLock::new();
     *PAGE.get_or_init(|| {
         // SAFETY: sysconf has no memory-safety preconditions.
-        let n = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
-        usize::try_from(n).ok().filter(|&n| n > 0).unwrap_or(4096)
+        page_size_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) })
     })
+}
+
+/// What `sysconf(_SC_PAGESIZE)` answered, or 4 KiB if it gave no size (-1 or 0).
+fn page_size_from(sysconf: libc::c_long) -> usize {
+    usize::try_from(sysconf)
+        .ok()
+        .filter(|&n| n > 0)
+        .unwrap_or(4096)
 }
 
 /// A reservation of `len + 2 * page` bytes of inaccessible memory: the usable middle starts at
@@ -173,4 +180,18 @@ pub(crate) fn jit_write_enable(writable: bool) {
     };
     #[cfg(not(all(target_vendor = "apple", target_arch = "aarch64")))]
     let _ = writable;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_page_size_falls_back_to_4_kib_only_without_an_answer() {
+        assert_eq!(page_size_from(16384), 16384);
+        assert_eq!(page_size_from(65536), 65536);
+        assert_eq!(page_size_from(0), 4096);
+        assert_eq!(page_size_from(-1), 4096);
+        assert!(page_size().is_power_of_two() && page_size() >= 4096);
+    }
 }
