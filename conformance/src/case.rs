@@ -1,9 +1,21 @@
 //! What a conformance case is: a name, an area, an optional reason to skip, a deadline, and a
 //! body.
 
+use std::cell::RefCell;
 use std::fmt;
 use std::sync::mpsc;
 use std::time::Duration;
+
+thread_local! {
+    static NOTES: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Records what a case measured (a race trial's operations and escapes, say): the report shows
+/// it beside the case when it passes, the JSON and the matrix keep it, and `cargo test` prints it.
+/// Call it from the case's body (each case runs on a thread of its own).
+pub fn note(text: impl Into<String>) {
+    NOTES.with(|n| n.borrow_mut().push(text.into()));
+}
 
 /// A case's deadline unless it declares its own ([`Case::deadline_secs`]): generous, so only a
 /// case that does not finish at all (a deadlock, a lost wake-up) reaches it.
@@ -91,8 +103,8 @@ impl fmt::Debug for Case {
 /// How a case ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
-    /// It passed (or a known failure failed as expected: see `detail`).
-    Pass,
+    /// It passed, with what it measured ([`note`]; empty when it noted nothing).
+    Pass(String),
     /// It failed, with the message.
     Fail(String),
     /// It was skipped, with the reason.
@@ -159,13 +171,14 @@ impl Case {
                     Ok(r) => r,
                     Err(payload) => Err(CaseError::Fail(panic_message(&payload))),
                 };
+                let notes = NOTES.with(|n| n.take()).join("; ");
                 // The receiver is gone only after a timeout: nobody waits for this result.
-                let _ = tx.send(result);
+                let _ = tx.send((result, notes));
             });
         if let Err(e) = spawned {
             return Outcome::Fail(format!("could not start the case's thread: {e}"));
         }
-        let result = match rx.recv_timeout(deadline) {
+        let (result, notes) = match rx.recv_timeout(deadline) {
             Ok(r) => r,
             Err(mpsc::RecvTimeoutError::Timeout) => {
                 return Outcome::Fail(format!(
@@ -173,12 +186,15 @@ impl Case {
                     deadline.as_secs_f64()
                 ));
             }
-            Err(mpsc::RecvTimeoutError::Disconnected) => Err(CaseError::Fail(
-                "the case's thread ended without a result".into(),
-            )),
+            Err(mpsc::RecvTimeoutError::Disconnected) => (
+                Err(CaseError::Fail(
+                    "the case's thread ended without a result".into(),
+                )),
+                String::new(),
+            ),
         };
         match (result, self.known_failure) {
-            (Ok(()), None) => Outcome::Pass,
+            (Ok(()), None) => Outcome::Pass(notes),
             (Err(CaseError::Fail(m)), None) => Outcome::Fail(m),
             (Err(CaseError::Skip(r)), _) => Outcome::Skip(r),
             (Ok(()), Some(reason)) => Outcome::Fail(format!(
@@ -259,7 +275,7 @@ mod tests {
             ensure_eq!(name.as_deref(), Some("meta.thread_name"));
             Ok(())
         });
-        assert_eq!(case.run(), Outcome::Pass);
+        assert_eq!(case.run(), Outcome::Pass(String::new()));
     }
 
     #[test]

@@ -52,7 +52,12 @@ fn trial(case: Case) -> Trial {
 /// Runs a case and turns its outcome into a trial's result (a timeout is a failure).
 fn verdict(case: Case) -> Result<(), Failed> {
     match case.run() {
-        Outcome::Pass => Ok(()),
+        Outcome::Pass(note) => {
+            if !note.is_empty() {
+                println!("{note}");
+            }
+            Ok(())
+        }
         Outcome::KnownFailure(why) => {
             println!("known failure, failed as expected: {why}");
             Ok(())

@@ -31,7 +31,7 @@ pub mod report;
 pub mod scratch;
 pub mod snapshot;
 
-pub use case::{Case, CaseError, CaseResult, Outcome};
+pub use case::{Case, CaseError, CaseResult, Outcome, note};
 pub use host::Host;
 pub use scratch::Scratch;
 

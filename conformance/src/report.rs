@@ -105,7 +105,7 @@ pub fn run(host: Host, cases: Vec<Case>, opts: &RunOptions) -> Report {
                     let outcome = case.run();
                     let ms = t.elapsed().as_secs_f64() * 1e3;
                     let (status, detail) = match outcome {
-                        Outcome::Pass => (Status::Pass, String::new()),
+                        Outcome::Pass(note) => (Status::Pass, note),
                         Outcome::Fail(m) => (Status::Fail, m),
                         Outcome::Skip(r) => (Status::Skip, r),
                         Outcome::KnownFailure(r) => (Status::KnownFailure, r),
@@ -305,6 +305,17 @@ impl Report {
             };
             let _ = writeln!(out, "\nSkipped here, and why ({}{hint}):", skips.summary());
             skips.render(&mut out, verbose);
+        }
+        let measured: Vec<&CaseReport> = self
+            .cases
+            .iter()
+            .filter(|c| c.status == Status::Pass && !c.detail.is_empty())
+            .collect();
+        if !measured.is_empty() {
+            let _ = writeln!(out, "\nWhat passing cases measured ({}):", measured.len());
+            for c in measured {
+                let _ = writeln!(out, "  {}: {}", c.name, c.detail);
+            }
         }
         for (status, title) in [
             (Status::KnownFailure, "Known failures (failed as recorded)"),

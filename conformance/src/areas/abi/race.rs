@@ -58,10 +58,9 @@ pub fn cases(ctx: &Ctx) -> Result<Vec<Case>, String> {
             });
             let shape = shape.clone();
             let name = format!("race.{}.{label}", shape.name);
-            let case_name = name.clone();
             cases.push(
                 Case::new("abi", name, move || {
-                    trial(&case_name, &shape, resolver, duration, emulated)
+                    trial(&shape, resolver, duration, emulated)
                 })
                 .skip_if(skip),
             );
@@ -269,13 +268,7 @@ enum Op {
     Unlink,
 }
 
-fn trial(
-    case: &str,
-    shape: &Shape,
-    resolver: Resolver,
-    duration: Duration,
-    emulated: bool,
-) -> CaseResult {
+fn trial(shape: &Shape, resolver: Resolver, duration: Duration, emulated: bool) -> CaseResult {
     let fx = Fixture::new(shape)?;
     let before = fx.outside_tree();
     let kernel_missing = || {
@@ -354,12 +347,12 @@ fn trial(
         tally.refused.load(Ordering::Relaxed),
         tally.swaps.load(Ordering::Relaxed),
     );
-    println!(
-        "{case}: {:.1} s, {ops} operations ({inside} reached the inside file, {refused} refused), \
+    crate::note(format!(
+        "{:.1} s, {ops} operations ({inside} reached the inside file, {refused} refused), \
          {swaps} swaps, {} escapes",
         started.elapsed().as_secs_f64(),
         escapes.len()
-    );
+    ));
     ensure!(
         escapes.is_empty(),
         "{} escapes, the first: {}",
