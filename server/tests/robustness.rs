@@ -115,6 +115,19 @@ fn idle_keep_alive_connections_are_closed() {
     assert!(stats.errors.is_empty(), "{stats:?}");
 }
 
+/// A connection that never sends a byte gets no 408 at the head timeout (as nginx): only the
+/// close. (It starts its head timer at accept, so it is "in a head" with nothing read.)
+#[test]
+fn a_connection_that_sends_nothing_is_closed_without_a_response() {
+    let server = common::start(short());
+    let mut c = Client::connect(server.local_addr()).unwrap();
+    c.assert_closed();
+    assert!(common::wait_until(|| server.connections() == 0));
+    let stats = server.shutdown().unwrap();
+    assert_eq!(stats.timeouts, 1, "{stats:?}");
+    assert!(stats.errors.is_empty(), "{stats:?}");
+}
+
 #[test]
 fn a_client_that_never_reads_does_not_block_others() {
     let server = common::start(Config {
