@@ -12,7 +12,10 @@
 //!   Windows, and Linux falls back to it for good when `openat2` reports `ENOSYS` (kernels before
 //!   5.6, qemu-user) and for the one call when it reports `EPERM` (seccomp profiles that deny it;
 //!   a real `EPERM` comes back from the walk too) or `EAGAIN` (a rename raced a `..`). It never
-//!   falls back to anything that resolves a checked name again.
+//!   falls back to anything that resolves a checked name again. The `ENOSYS` fallback is what the
+//!   `abi.race.*.walk` trials run on Linux (a seccomp filter fails `openat2` with `ENOSYS`, and
+//!   each trial fails unless the walk served it); the `EPERM` and `EAGAIN` branches have no
+//!   trial yet.
 //!
 //! Why not `cap-std` (bytecodealliance's capability file system, behind wasmtime's WASI), which
 //! does the same on Unix and Windows: it would add several times what the walk adds to the C
