@@ -49,11 +49,11 @@ done
 # A hung conformance case fails at its deadline, well within the mutant's time limit, so a
 # mutant that makes the runtime hang counts as caught by the case it hangs.
 export NEURLANG_CASE_DEADLINE_SECS=${NEURLANG_CASE_DEADLINE_SECS:-60}
-# Each mutant rebuilds the runtime and relinks every test binary: without debug info that takes
-# about a third of the time (4 s against 12 s here), and the tests are the same.
 # The race trials (abi.race.*) run 0.3 s each instead of 1 s: they still go on until both states
 # were met, and the walk's and the kernel's mutants are also caught by the escape rows and unit tests.
 export NEURLANG_RACE_SECS=${NEURLANG_RACE_SECS:-0.3}
+# Each mutant rebuilds the runtime and relinks every test binary: without debug info that takes
+# about a third of the time (4 s against 12 s here), and the tests are the same.
 export CARGO_PROFILE_DEV_DEBUG=${CARGO_PROFILE_DEV_DEBUG:-0} CARGO_PROFILE_TEST_DEBUG=${CARGO_PROFILE_TEST_DEBUG:-0}
 
 ensure_cargo_mutants() {
