@@ -35,6 +35,11 @@
 //!   accepted with the same 2⁻⁴⁰ probability per reuse.
 //! * A **revoked** token whose slot has not been reused names an empty slot: always rejected.
 //!
+//! The 2⁻⁴⁰ figures follow from the tag's width, not from a test. What the tests in
+//! `cap/tests.rs` check: 0, `u64::MAX` and every one-bit change of a live token are rejected
+//! (`forged_and_zero_tokens_are_rejected`), and so are revoked tokens and stale ones after their
+//! slot is reused (`revoked_and_stale_tokens_are_rejected`).
+//!
 //! # Derivation and revocation
 //!
 //! [`Token::restrict`] and [`Token::slice`] issue *derived* tokens that name the same memory with
@@ -43,13 +48,15 @@
 //! [`Capability`] value of that memory is alive, so when [`Token::revoke`] returns, the runtime
 //! will never touch the memory again — this is what makes [`Token::new_raw`] usable. Revoking a
 //! root from a thread that itself holds a live [`Capability`] of the same memory deadlocks; drop
-//! it first.
+//! it first. Checked by `restrict_and_slice_only_shrink`, `revoking_a_child_keeps_the_parent`,
+//! `revoking_a_root_waits_for_live_capabilities` and `raw_memory_is_untouched_after_revoke`
+//! (`cap/tests.rs`), and against a model by the `safe_buffer` fuzz target.
 //!
 //! # Access
 //!
 //! A [`Capability`] never hands out references into the memory (it may be shared with generated
 //! code running on other threads); [`Capability::read`] and [`Capability::write`] copy in and out
-//! after checking bounds and permissions.
+//! after checking bounds and permissions (`owned_round_trip_and_bounds`).
 
 mod region;
 mod siphash;

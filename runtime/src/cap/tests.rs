@@ -114,3 +114,25 @@ fn concurrent_use_and_revoke_never_crash() {
         assert!(Capability::from_token(s).is_err());
     });
 }
+
+/// Revoking a root waits for a `Capability` of its memory alive on another thread: `revoke`
+/// returns only after that thread has dropped it.
+#[test]
+fn revoking_a_root_waits_for_live_capabilities() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let tok = Token::new_owned(vec![0; 4].into_boxed_slice(), rw()).unwrap();
+    let cap = Capability::from_token(tok).unwrap();
+    let dropped = AtomicBool::new(false);
+    std::thread::scope(|s| {
+        let revoker = s.spawn(|| {
+            tok.revoke().unwrap();
+            dropped.load(Ordering::SeqCst)
+        });
+        // Long enough that a revoke which does not wait has returned before the drop.
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        dropped.store(true, Ordering::SeqCst);
+        drop(cap);
+        assert!(revoker.join().unwrap(), "revoke returned while a Capability was alive");
+    });
+    assert_eq!(Capability::from_token(tok).err(), Some(Errno::EFAULT));
+}
