@@ -10,11 +10,9 @@
 //!
 //! `cargo bench -p neurlang-benches --bench pool -- --warm-up-time 1 --measurement-time 3`
 //!
-//! On a quiet machine (figures and command in docs/performance.md): acquire+release 17.8 ns
-//! against the bare queue's 12.5 ns (1.43x, target 2x); acquire+write+call+release 368 ns
-//! against the traditional path's 5.42 µs (14.7x, target 100x) and the floor's 223 ns: the
-//! processor's self-modifying-code handling when freshly written bytes run dominates every path
-//! (acquire, write and release without the call cost 24 ns).
+//! The figures of the last run, which targets are met and why the second is not (the floor
+//! shows the processor's cost of running bytes just written): docs/performance.md, the rows
+//! "buffer acquire" and "no syscalls on the JIT hot path".
 
 #![allow(unsafe_code)] // calls the machine code it writes; mmap, mprotect and munmap for the baseline
 

@@ -19,7 +19,8 @@
 //!
 //! Checked by the conformance cases `abi.escape.*` (each escape shape) and `abi.race.*` (a
 //! thread swapping directories and links while others open, create, truncate and unlink), run
-//! through both resolvers, and by the `sandbox_resolve` fuzz target against a model.
+//! through both resolvers; by the `fs_beneath` fuzz target against a model (its seeds replayed
+//! by `cargo test` as `fuzz.seed.fs_beneath.*`); and rule by rule by `perm::tests`.
 
 use crate::errno::Errno;
 use crate::perm::OpenMode;

@@ -1,8 +1,9 @@
 //! The sandbox's fast path on Linux 5.6+: `openat2(RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS)`
 //! from the root's descriptor, the kernel refusing any resolution (`..` above the root, an
 //! absolute symlink, a magic link) that would leave it. The caller (`perm/sandbox.rs`) falls
-//! back to the portable walk when this reports `ENOSYS` (an old kernel, qemu-user) or `EPERM`
-//! (a seccomp profile that denies the call).
+//! back to the portable walk when this reports `ENOSYS` (an old kernel, qemu-user), `EPERM`
+//! (a seccomp profile that denies the call) or `EAGAIN` (a concurrent rename); see its module
+//! docs for which of these branches a trial runs.
 
 #![allow(unsafe_code)] // openat2 and unlinkat through libc; each block has its SAFETY comment.
 
