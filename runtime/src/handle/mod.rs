@@ -29,6 +29,15 @@
 //! handed out its limit of slots gives [`HandleError::Full`], each converted to the table's
 //! error type `E` (its second type parameter): `StdlibError` for the stdlib,
 //! [`Errno`](crate::errno::Errno) for a context's tables, `HandleError` itself by default.
+//!
+//! Checked by `handle/tests.rs`: `handles_are_never_zero_and_typed`,
+//! `slot_locations_cover_segments`, `a_slot_whose_generation_would_wrap_is_retired`,
+//! `a_limited_table_is_full_beyond_its_limit_and_reuses_freed_slots`, the spare-slot tests
+//! (`a_freed_slot_is_this_threads_spare_and_comes_back_when_it_exits`,
+//! `a_spare_of_a_dropped_table_gives_way`), `threads_on_distinct_handles_agree`, and
+//! `agrees_with_a_model` (stale handles included) against a plain map. That threads on
+//! different handles do not contend is a cost, not a test: docs/performance.md's stdlib row
+//! (two threads against one).
 
 mod slot;
 mod spare;

@@ -12,9 +12,10 @@
 //!   read-modify-write: nobody else can touch a vacant slot, so storing the value and then the
 //!   occupied state (release) publishes both.
 //!
-//! Each read-modify-write costs several nanoseconds, so this is what keeps a handle operation
-//! within a few nanoseconds of the registry's dispatch. Waiters spin briefly, then yield: slots
-//! are held only for the duration of one operation on one value.
+//! Read-modify-writes are the costly part of a handle operation, so the design counts them; what a
+//! stdlib operation costs against the registry's dispatch is docs/performance.md's stdlib row.
+//! Waiters spin briefly, then yield: slots are held only for the duration of one operation on
+//! one value.
 
 use std::cell::UnsafeCell;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
