@@ -20,11 +20,11 @@
 //! whose public key `A` has small order, and it uses the cofactorless equation. A small-order
 //! public key lets one signature verify for many messages (a key-substitution / repudiation
 //! hazard), so the strict rule is the safer choice for a language runtime that has no context to
-//! decide otherwise. Every Wycheproof EdDSA vector agrees with it (conformance area `ext`).
+//! decide otherwise. Every Wycheproof EdDSA vector agrees with it (`ext.wycheproof.ed25519.*`).
 //!
 //! **X25519 low-order points.** A public key of small order (or on the twist such that the
 //! result is all zeros) makes the shared secret all-zero, independent of the private key. Such
-//! results are rejected with [`ExtError::CryptoFailure`] and nothing is written (checked with
+//! results are rejected with [`ExtError::CryptoFailure`] and nothing is written (detected with
 //! `SharedSecret::was_contributory`, which is constant time). Wycheproof marks these vectors
 //! "acceptable"; the conformance cases pin the rejection (`ext.wycheproof.x25519.*`).
 

@@ -5,9 +5,11 @@
 //! `aes-gcm` 0.10 encrypts in place and then authenticates: two passes over the buffer, and an
 //! input that is not the output must first be copied into it. Here the counter-mode keystream
 //! goes from the plaintext straight into the output a chunk at a time, and GHASH reads each
-//! chunk while it is still in the L1 cache. The result is byte-for-byte `aes-gcm`'s (a unit
-//! test compares them on random keys, nonces, associated data and lengths across the chunk
-//! boundaries; the Wycheproof and NIST vectors run through the extension). Decryption stays on
+//! chunk while it is still in the L1 cache. The result is byte-for-byte `aes-gcm`'s (the unit
+//! tests `same_as_aes_gcm`, on random keys, nonces, associated data and lengths, and
+//! `every_length_around_the_block_and_chunk_boundaries` compare them; the Wycheproof AES-GCM
+//! vectors run through the extension as `ext.wycheproof.aes_gcm.*`, and those with associated
+//! data through this module directly as `ext.wycheproof.aes_gcm_seal.*`). Decryption stays on
 //! `aes-gcm`: it must authenticate before it writes anything.
 
 use aes_gcm::aes::Aes256Enc;

@@ -1,6 +1,8 @@
 //! JSON operations over `serde_json::Value` handles (IDs: [`crate::ext::ids::JSON_RANGE`]).
 //!
-//! Decisions where the spec is silent (each tested):
+//! Decisions where the spec is silent, each tested in `ext/stdlib/tests.rs` (`json_decisions`,
+//! `json_parse_takes_127_nested_levels_and_refuses_128`, `a_value_100_000_deep_builds_stringifies_and_frees`,
+//! and the model test `json_agrees_with_a_model`):
 //!
 //! - `json_parse` takes a string handle and accepts exactly what `serde_json` accepts (RFC 8259,
 //!   no trailing commas or comments), with serde_json's recursion limit: at most **127** nested

@@ -1,6 +1,7 @@
 //! String operations over UTF-8 `String` handles (IDs: [`crate::ext::ids::STRING_RANGE`]).
 //!
-//! Decisions where the spec is silent (each tested):
+//! Decisions where the spec is silent, each tested in `ext/stdlib/tests.rs` (`string_decisions`,
+//! `float_text_round_trips_exactly`, and `strings_agree_with_str` against Rust's `str`):
 //!
 //! - `string_from_bytes` **rejects** bytes that are not UTF-8 ([`StdlibError::InvalidUtf8`]);
 //!   nothing is replaced lossily, so a string handle always holds exactly the bytes given.

@@ -542,3 +542,19 @@ fn float_text_round_trips_exactly() {
     assert_eq!(text(&lib, once), "[-1e-42]");
     assert_eq!(text(&lib, twice), "[-1e-42]");
 }
+
+/// `json_parse` takes 127 nested arrays or objects and refuses 128 (the limit in `json.rs`).
+#[test]
+fn json_parse_takes_127_nested_levels_and_refuses_128() {
+    let lib = Stdlib::new();
+    for (open, close) in [("[", "]"), ("{\"k\":", "}")] {
+        let nested = |n: usize| open.repeat(n) + "0" + &close.repeat(n);
+        let ok = lib.json_parse(s(&lib, &nested(127))).unwrap();
+        lib.json_free(ok).unwrap();
+        assert_eq!(
+            lib.json_parse(s(&lib, &nested(128))),
+            Err(StdlibError::InvalidJson),
+            "{open}"
+        );
+    }
+}

@@ -5,6 +5,8 @@
 //! the stack in each of them. Everything here uses an explicit worklist on the heap instead, and
 //! [`Json`] is the owner that stores such values: it knows a bound on its value's depth, leaves
 //! shallow values to `serde_json`'s drop and takes deeper ones apart with [`drop_deep`].
+//! Checked by `a_value_100_000_deep_clones_stringifies_and_drops` (here) and
+//! `a_value_100_000_deep_builds_stringifies_and_frees` (`ext/stdlib/tests.rs`).
 
 use serde_json::{Map, Value};
 
