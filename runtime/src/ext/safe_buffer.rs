@@ -21,6 +21,11 @@ use super::ExtError;
 /// out: [`SafeBuffer::write`] and [`SafeBuffer::slice_mut`] zero any such bytes they expose or
 /// skip over first, so every byte an extension can see or commit is its own or zero.
 ///
+/// Checked by `bytes_of_an_earlier_call_are_never_seen_or_committed` and
+/// `a_restricted_or_cloned_view_is_zero_where_nothing_was_written` (`ext/bridge_tests.rs`), the
+/// model test `agrees_with_a_model` here, and, for a failed decrypt, `ext.wycheproof.aes_gcm.*`
+/// (each invalid vector's output must stay untouched) and the `crypto_ext` fuzz target.
+///
 /// ```
 /// use neurlang::runtime::{CapPermissions, ExtError, SafeBuffer};
 /// let mut b = SafeBuffer::new(vec![1, 2, 3, 4], CapPermissions::READ | CapPermissions::WRITE);

@@ -44,6 +44,12 @@
 //! Buffers borrow their pool (`ExecutableBuffer<'pool>`), which keeps the release path free of
 //! reference counting; share a pool between threads by reference (scoped threads, rayon) or in
 //! an `Arc`.
+//!
+//! Checked by the conformance area `pool` on every platform the suite runs on:
+//! `pool.backend.probed`, `pool.hardened.mdwe` (a child process under `PR_SET_MDWE` still gets
+//! a working pool), `pool.exec.*` (each backend), `pool.write.all_or_nothing`,
+//! `pool.poison.released_bytes`, `pool.released_slot_traps`, `pool.rewrite.same_slot`,
+//! `pool.exhaustion.clear_error`, `pool.threads.unique_slots` and `pool.hot_path.no_syscall`.
 
 mod arch;
 mod buffer;

@@ -5,7 +5,7 @@
 //! `#[cfg]` on an OS itself. `shell` also builds on Linux with `--cfg neurlang_shell_backend`
 //! (`ci/check-cross.sh` does), so it is compiled on every CI run. The contract, every item each
 //! backend provides (a mechanism a target lacks reports an error, `ENOSYS` or `Unsupported`, or
-//! `None` where the signature says so; it never panics):
+//! `None` where the signature says so; it must not panic):
 //!
 //! - errors: `HOST_PLATFORM`, the [`Platform`](crate::errno::Platform) whose host error numbers
 //!   the errno table maps for this build, if any.

@@ -1,6 +1,7 @@
 //! Dual mapping through `memfd_create`: the same pages mapped twice, once read-write and once
 //! read-execute, so no page is ever writable and executable at once (W^X holds even under
-//! `PR_SET_MDWE`), and publishing code needs no system call.
+//! `PR_SET_MDWE`: the conformance case `pool.hardened.mdwe`), and publishing code needs no system
+//! call (`pool.hot_path.no_syscall`).
 #![allow(unsafe_code)] // memfd_create, ftruncate and mmap are FFI calls on raw addresses.
 
 use super::mmap::Reservation;
