@@ -7,7 +7,7 @@
 #   ci/errno-guard.sh [TARGET]    default x86_64-unknown-freebsd (run by ci/check-cross.sh)
 #
 # The copy sits at a fixed place in the target dir and builds into that target dir, so only
-# neurlang itself is rebuilt: twice, about a minute in all.
+# neurlang itself is rebuilt, twice.
 # shellcheck source=ci/lib.sh
 source "$(dirname "$0")/lib.sh"
 

@@ -13,8 +13,9 @@
 #   Each run keeps its output in ci/out/mutants/RUN (shard-K-of-N, sample-K-of-N, all) with the
 #   commit it measured (the last commit that changed the code or its tests). A finished run of
 #   the same commit is not redone; an unfinished one resumes with the mutants not yet tested.
-#   --timeout is each mutant's test time limit (default 150 s; the unmutated tests took 25 s
-#   here); --time-box stops the run after SECS, resumable later. Then prints the summary.
+#   --timeout is each mutant's test time limit (default 150 s, several times the unmutated
+#   tests' time, which cargo-mutants prints as its baseline); --time-box stops the run after
+#   SECS, resumable later. Then prints the summary.
 # --in-diff     the leg of .ci/run: mutates only the code changed in runtime/ and server/src/
 #               since the commit of mutants/measured.toml, within --budget (default 600 s; a
 #               fixed, evenly spread sample of the diff's mutants when not all fit), and fails

@@ -1,7 +1,10 @@
 //! # The Neurlang conformance suite
 //!
-//! Proves, on the platform it runs on, that the runtime conforms to the specification: every
-//! extension ID, every error code, every platform syscall mapping and every runtime component.
+//! Checks, on the platform it runs on, that the runtime conforms to the specification: every
+//! extension ID (`ext.table.*`, `stdlib.registry.*`), every error code (`errno.table.*`,
+//! `errno.provoke.*`), every platform syscall mapping (`abi.syscall.*`; rows that cannot be
+//! observed say why) and each runtime component through its area (`src/areas/`). Every case
+//! name is in `src/snapshots/case_inventory.snap`.
 //!
 //! Cases are **data**: TOML tables and step scripts under `conformance/cases/` (and vendored
 //! external vectors under `conformance/vectors/`), read at run time. Each *area* module turns

@@ -1,5 +1,6 @@
 //! The inverse of `arbitrary`'s decoding (arbitrary 1.x) for the shapes the structured inputs
-//! use, so that seeds can be written as values. The round trip is tested per input type.
+//! use, so that seeds can be written as values. The round trip is tested per input type
+//! (`encoding_round_trips` in `safe_buffer.rs` and in `crypto_ext.rs`).
 
 /// Bytes that `arbitrary` decodes back into the value.
 pub(crate) trait Encode {
