@@ -15,7 +15,8 @@ pub extern "C" fn neurlang_time_now() -> i64 {
     guard(crate::time::now_ns)
 }
 
-/// Monotonic time in nanoseconds (from an arbitrary origin; never goes back).
+/// Monotonic time in nanoseconds (from an arbitrary origin; never goes back: see
+/// [`crate::time::monotonic_ns`]).
 #[unsafe(no_mangle)]
 pub extern "C" fn neurlang_time_monotonic() -> i64 {
     guard(|| Ok::<_, Errno>(crate::time::monotonic_ns()))

@@ -279,8 +279,10 @@ struct Inner {
 }
 
 impl BufferPool {
-    /// `n` buffers of 4 KiB with the probed backend. Never panics: if no backend works, every
-    /// [`acquire`](Self::acquire) returns the reason ([`PoolError::NoBackend`]).
+    /// `n` buffers of 4 KiB with the probed backend. Never panics: a pool that cannot have
+    /// memory is returned anyway and every [`acquire`](Self::acquire) returns the reason
+    /// ([`PoolError::InvalidConfig`], checked by `bad_configs_are_errors`; or
+    /// [`PoolError::NoBackend`] if no backend works, which no test provokes).
     pub fn new(n: usize) -> BufferPool {
         BufferPool::with_buffer_size(n, DEFAULT_BUFFER_SIZE)
     }

@@ -11,7 +11,8 @@ pub fn now_ns() -> Result<i64, Errno> {
     i64::try_from(d.as_nanos()).map_err(|_| Errno::EOVERFLOW)
 }
 
-/// Nanoseconds of a monotonic clock since the runtime first read it (never goes back).
+/// Nanoseconds of a monotonic clock since the runtime first read it (std's `Instant`, which
+/// never goes back; no test of ours checks it).
 pub fn monotonic_ns() -> i64 {
     static START: OnceLock<Instant> = OnceLock::new();
     let start = *START.get_or_init(Instant::now);
