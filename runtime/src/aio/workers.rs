@@ -5,6 +5,11 @@
 //! share the port while the most recently bound one receives every connection, so macOS gets a
 //! shared listener, as Windows does (with `SO_EXCLUSIVEADDRUSE`, never `SO_REUSEADDR`).
 //! [`WorkerStrategy::detect`] follows these facts, not the spec's table.
+//!
+//! Checked in `server/tests/strategies.rs`: `strategy_names_parse_and_detect` (what `detect`
+//! picks on each OS) and `every_strategy_serves_concurrent_clients` (every strategy serves, and
+//! on Linux `SO_REUSEPORT` gives both workers connections). The macOS and FreeBSD kernel
+//! behaviour above is what those kernels document; no test here observes it.
 
 use std::fmt;
 use std::io;

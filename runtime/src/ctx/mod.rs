@@ -4,7 +4,9 @@
 //! [`Sandbox`] (`perm`: its [`IOPermissions`] with the allowed roots opened), its open files
 //! (`fs`), its sockets (`net`), its tasks (`task`), its channels (`chan`) and its console
 //! (`io`), and its [`ExtensionRegistry`] (what `ext.call` reaches). Each table is a [`HandleTable`](crate::handle::HandleTable) of its own handle type,
-//! so a channel id given to a file function is `EBADF`, never some other file. The methods
+//! so a channel id given to a file function is `EBADF`, never some other file (`ctx/tests.rs`:
+//! `a_handle_of_one_service_is_refused_by_the_others`,
+//! `a_closed_descriptor_stays_closed_when_its_slot_is_reused`). The methods
 //! below are the public API (and what the C ABI calls); each passes the context's permissions
 //! or sandbox to the service that needs them. The services do not know the context.
 //!

@@ -18,7 +18,8 @@ pub(crate) const REUSE_PORT_BALANCES: bool = cfg!(any(
 pub(crate) const REUSE_PORT_LB: bool = cfg!(target_os = "freebsd");
 
 /// Prepares a socket that will listen: `SO_REUSEADDR`, so a restarted server can bind over
-/// connections still in `TIME_WAIT` (on Unix it never lets two live listeners share a port).
+/// connections still in `TIME_WAIT` (on Unix it never lets two live listeners share a port:
+/// `a_taken_port_is_addr_in_use` in `server/tests/strategies.rs`).
 pub(crate) fn prepare_listener(socket: &Socket) -> io::Result<()> {
     socket.set_reuse_address(true)
 }
