@@ -132,7 +132,10 @@ fn revoking_a_root_waits_for_live_capabilities() {
         std::thread::sleep(std::time::Duration::from_millis(50));
         dropped.store(true, Ordering::SeqCst);
         drop(cap);
-        assert!(revoker.join().unwrap(), "revoke returned while a Capability was alive");
+        assert!(
+            revoker.join().unwrap(),
+            "revoke returned while a Capability was alive"
+        );
     });
     assert_eq!(Capability::from_token(tok).err(), Some(Errno::EFAULT));
 }
