@@ -112,9 +112,9 @@ impl Backend {
 
 #[cfg(miri)]
 const AUTO_ORDER: &[Backend] = &[Backend::Heap];
-#[cfg(all(not(miri), target_vendor = "apple", target_arch = "aarch64"))]
+#[cfg(all(not(miri), neurlang_map_jit))]
 const AUTO_ORDER: &[Backend] = &[Backend::MapJit, Backend::Mprotect];
-#[cfg(all(not(miri), not(all(target_vendor = "apple", target_arch = "aarch64"))))]
+#[cfg(all(not(miri), not(neurlang_map_jit)))]
 const AUTO_ORDER: &[Backend] = &[Backend::DualMap, Backend::Mprotect];
 
 impl fmt::Display for Backend {

@@ -1,9 +1,12 @@
-//! The only module that names an operating system.
+//! The only module that depends on the operating system.
 //!
 //! Every backend (`unix`, `windows`, and `shell` for targets the runtime does not support)
 //! exports the same items; portable code uses them through `crate::sys::…` and never writes a
-//! `#[cfg]` on an OS itself. `shell` also builds on Linux with `--cfg neurlang_shell_backend`
-//! (`ci/check-cross.sh` does), so it is compiled on every CI run. The contract, every item each
+//! `#[cfg]` on an OS itself. Which backend, and which mechanism inside it (event-loop fast path,
+//! beneath-resolver, dual mapping, icache maintenance, listener options), is decided in one
+//! place: the runtime's `build.rs` sets the `neurlang_*` cfgs the code selects with. `shell`
+//! also builds on Linux with `--cfg neurlang_shell_backend` (`ci/check-cross.sh` does), so it is
+//! compiled on every CI run. The contract, every item each
 //! backend provides (a mechanism a target lacks reports an error, `ENOSYS` or `Unsupported`, or
 //! `None` where the signature says so; it must not panic):
 //!
@@ -35,7 +38,7 @@
 /// What opening one name beneath a directory found.
 #[derive(Debug)]
 #[cfg_attr(
-    any(neurlang_shell_backend, not(any(unix, windows))),
+    neurlang_backend = "shell",
     allow(dead_code) // the shell backend opens nothing
 )]
 pub(crate) enum Entry<T> {
@@ -46,30 +49,31 @@ pub(crate) enum Entry<T> {
     Link(std::path::PathBuf),
 }
 
-#[cfg(all(unix, not(neurlang_shell_backend)))]
+// The backend and each mechanism are chosen by `build.rs`, the one place that names the targets.
+#[cfg(neurlang_backend = "unix")]
 mod unix;
-#[cfg(all(unix, not(neurlang_shell_backend)))]
+#[cfg(neurlang_backend = "unix")]
 pub use unix::*;
 
-#[cfg(all(windows, not(neurlang_shell_backend)))]
+#[cfg(neurlang_backend = "windows")]
 mod windows;
-#[cfg(all(windows, not(neurlang_shell_backend)))]
+#[cfg(neurlang_backend = "windows")]
 pub use windows::*;
 
-#[cfg(any(not(target_os = "linux"), neurlang_shell_backend))]
+#[cfg(neurlang_backend = "shell")]
+mod shell;
+#[cfg(neurlang_backend = "shell")]
+pub use shell::*;
+
+#[cfg(neurlang_beneath = "none")]
 mod beneath_none;
-#[cfg(any(not(target_os = "linux"), neurlang_shell_backend))]
+#[cfg(neurlang_beneath = "none")]
 pub(crate) use beneath_none::*;
 
-#[cfg(any(not(windows), neurlang_shell_backend))]
+#[cfg(not(neurlang_backend = "windows"))]
 mod stdapi;
-#[cfg(any(not(windows), neurlang_shell_backend))]
+#[cfg(not(neurlang_backend = "windows"))]
 pub(crate) use stdapi::*;
-
-#[cfg(any(not(any(unix, windows)), neurlang_shell_backend))]
-mod shell;
-#[cfg(any(not(any(unix, windows)), neurlang_shell_backend))]
-pub use shell::*;
 
 /// An event collected by a backend's fast path (`wait_now`); the same for every backend.
 #[derive(Debug, Clone, Copy)]

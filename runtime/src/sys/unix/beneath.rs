@@ -16,9 +16,9 @@ use std::path::{Path, PathBuf};
 
 /// How a directory of the walk is held: on Linux as a path-only descriptor (search permission
 /// is enough, as for the kernel's own resolution), elsewhere opened for reading.
-#[cfg(any(target_os = "linux", target_os = "android"))]
+#[cfg(neurlang_dir_access = "o_path")]
 const DIR_ACCESS: libc::c_int = libc::O_PATH;
-#[cfg(not(any(target_os = "linux", target_os = "android")))]
+#[cfg(neurlang_dir_access = "o_rdonly")]
 const DIR_ACCESS: libc::c_int = libc::O_RDONLY;
 
 /// An open directory the sandbox resolves from.

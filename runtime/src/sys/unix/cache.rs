@@ -6,7 +6,7 @@
 /// coherent with instruction fetch.
 #[inline]
 pub(crate) fn flush_icache(rw: *const u8, rx: *const u8, len: usize) {
-    #[cfg(all(target_arch = "aarch64", target_vendor = "apple"))]
+    #[cfg(neurlang_icache = "darwin")]
     {
         unsafe extern "C" {
             fn sys_icache_invalidate(start: *mut libc::c_void, len: libc::size_t);
@@ -16,16 +16,16 @@ pub(crate) fn flush_icache(rw: *const u8, rx: *const u8, len: usize) {
         // caller has mapped.
         unsafe { sys_icache_invalidate(rx.cast_mut().cast(), len) };
     }
-    #[cfg(all(target_arch = "aarch64", not(target_vendor = "apple")))]
+    #[cfg(neurlang_icache = "armv8")]
     sync_aarch64(rw, rx, len);
-    #[cfg(not(target_arch = "aarch64"))]
+    #[cfg(neurlang_icache = "coherent")]
     let _ = (rw, rx, len);
 }
 
 /// The ARMv8 sequence: clean the data cache lines of the written range to the point of
 /// unification, then invalidate the instruction cache lines of the executed range, with the
 /// barriers in between (as in the Arm ARM, B2.4.4, and libgcc's `__clear_cache`).
-#[cfg(all(target_arch = "aarch64", not(target_vendor = "apple")))]
+#[cfg(neurlang_icache = "armv8")]
 fn sync_aarch64(rw: *const u8, rx: *const u8, len: usize) {
     use std::arch::asm;
     if len == 0 {

@@ -6,16 +6,12 @@ use std::io;
 use socket2::{SockAddr, Socket};
 
 /// Whether `SO_REUSEPORT` spreads incoming connections over every socket bound to the port
-/// (Linux, DragonFly). On macOS and the other BSDs it only lets sockets share the port: the most
+/// (`build.rs`: Linux, DragonFly). On macOS and the other BSDs it only lets sockets share the port: the most
 /// recently bound one receives every connection.
-pub(crate) const REUSE_PORT_BALANCES: bool = cfg!(any(
-    target_os = "linux",
-    target_os = "android",
-    target_os = "dragonfly"
-));
+pub(crate) const REUSE_PORT_BALANCES: bool = cfg!(neurlang_reuse_port = "balances");
 
 /// Whether the load-balanced variant `SO_REUSEPORT_LB` exists (FreeBSD 12+).
-pub(crate) const REUSE_PORT_LB: bool = cfg!(target_os = "freebsd");
+pub(crate) const REUSE_PORT_LB: bool = cfg!(neurlang_reuse_port = "lb");
 
 /// Prepares a socket that will listen: `SO_REUSEADDR`, so a restarted server can bind over
 /// connections still in `TIME_WAIT` (on Unix it never lets two live listeners share a port:
@@ -28,16 +24,11 @@ pub(crate) fn prepare_listener(socket: &Socket) -> io::Result<()> {
 /// `SO_REUSEPORT` where it balances, `SO_REUSEPORT_LB` on FreeBSD, an `Unsupported` error where
 /// neither exists.
 pub(crate) fn set_balanced_reuse_port(socket: &Socket) -> io::Result<()> {
-    #[cfg(any(target_os = "linux", target_os = "android", target_os = "dragonfly"))]
+    #[cfg(neurlang_reuse_port = "balances")]
     return socket.set_reuse_port(true);
-    #[cfg(target_os = "freebsd")]
+    #[cfg(neurlang_reuse_port = "lb")]
     return socket.set_reuse_port_lb(true);
-    #[cfg(not(any(
-        target_os = "linux",
-        target_os = "android",
-        target_os = "dragonfly",
-        target_os = "freebsd"
-    )))]
+    #[cfg(neurlang_reuse_port = "shares")]
     {
         let _ = socket;
         Err(io::Error::new(
@@ -50,23 +41,9 @@ pub(crate) fn set_balanced_reuse_port(socket: &Socket) -> io::Result<()> {
 /// Accepts a connection as a non-blocking, close-on-exec socket: one `accept4` where it exists,
 /// `accept` + `fcntl` elsewhere.
 pub(crate) fn accept_nonblocking(listener: &Socket) -> io::Result<(Socket, SockAddr)> {
-    #[cfg(any(
-        target_os = "linux",
-        target_os = "android",
-        target_os = "dragonfly",
-        target_os = "freebsd",
-        target_os = "netbsd",
-        target_os = "openbsd"
-    ))]
+    #[cfg(neurlang_accept4)]
     return listener.accept4(libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC);
-    #[cfg(not(any(
-        target_os = "linux",
-        target_os = "android",
-        target_os = "dragonfly",
-        target_os = "freebsd",
-        target_os = "netbsd",
-        target_os = "openbsd"
-    )))]
+    #[cfg(not(neurlang_accept4))]
     {
         let (socket, addr) = listener.accept()?;
         socket.set_nonblocking(true)?;
@@ -77,7 +54,7 @@ pub(crate) fn accept_nonblocking(listener: &Socket) -> io::Result<(Socket, SockA
 /// Delays `accept` until the connection's first data has arrived (Linux `TCP_DEFER_ACCEPT`),
 /// for at most `secs` seconds; `Unsupported` elsewhere.
 pub(crate) fn set_defer_accept(socket: &Socket, secs: u32) -> io::Result<()> {
-    #[cfg(any(target_os = "linux", target_os = "android"))]
+    #[cfg(neurlang_defer_accept)]
     {
         use std::os::fd::AsRawFd;
         let value = libc::c_int::try_from(secs).unwrap_or(libc::c_int::MAX);
@@ -97,7 +74,7 @@ pub(crate) fn set_defer_accept(socket: &Socket, secs: u32) -> io::Result<()> {
         }
         Ok(())
     }
-    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    #[cfg(not(neurlang_defer_accept))]
     {
         let _ = (socket, secs);
         Err(io::Error::new(

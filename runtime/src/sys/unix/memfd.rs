@@ -35,7 +35,7 @@ impl DualMapping {
 }
 
 /// Creates a dual mapping of `len` bytes (a multiple of the page size).
-#[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd"))]
+#[cfg(neurlang_dual_map = "memfd")]
 pub(crate) fn dual_map(len: usize) -> io::Result<DualMapping> {
     use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
@@ -78,7 +78,7 @@ pub(crate) fn dual_map(len: usize) -> io::Result<DualMapping> {
 }
 
 /// Dual mapping needs an anonymous shared-memory file; this Unix has none we use.
-#[cfg(not(any(target_os = "linux", target_os = "android", target_os = "freebsd")))]
+#[cfg(neurlang_dual_map = "none")]
 pub(crate) fn dual_map(len: usize) -> io::Result<DualMapping> {
     let _ = len;
     Err(io::Error::from_raw_os_error(libc::ENOSYS))

@@ -158,11 +158,11 @@ pub(crate) unsafe fn protect(ptr: *mut u8, len: usize, prot: Prot) -> io::Result
 /// Maps `len` bytes RWX with `MAP_JIT` (macOS on Apple silicon); writes need
 /// [`jit_write_enable`]. Elsewhere: `ENOSYS`.
 pub(crate) fn map_jit(len: usize) -> io::Result<Mapping> {
-    #[cfg(all(target_vendor = "apple", target_arch = "aarch64"))]
+    #[cfg(neurlang_map_jit)]
     {
         Mapping::with_flags(len, Prot::Rwx, libc::MAP_JIT)
     }
-    #[cfg(not(all(target_vendor = "apple", target_arch = "aarch64")))]
+    #[cfg(not(neurlang_map_jit))]
     {
         let _ = (len, Mapping::with_flags);
         Err(io::Error::from_raw_os_error(libc::ENOSYS))
@@ -173,12 +173,12 @@ pub(crate) fn map_jit(len: usize) -> io::Result<Mapping> {
 /// A no-op where there is no `MAP_JIT`.
 #[inline]
 pub(crate) fn jit_write_enable(writable: bool) {
-    #[cfg(all(target_vendor = "apple", target_arch = "aarch64"))]
+    #[cfg(neurlang_map_jit)]
     // SAFETY: pthread_jit_write_protect_np only flips the calling thread's view of MAP_JIT pages.
     unsafe {
         libc::pthread_jit_write_protect_np(if writable { 0 } else { 1 })
     };
-    #[cfg(not(all(target_vendor = "apple", target_arch = "aarch64")))]
+    #[cfg(not(neurlang_map_jit))]
     let _ = writable;
 }
 

@@ -13,17 +13,17 @@ use crate::errno::Platform;
 mod beneath;
 pub(crate) use beneath::{Dir, open_dir_at, open_file_at, unlink_at};
 
-#[cfg(target_os = "linux")]
+#[cfg(neurlang_beneath = "openat2")]
 mod openat2;
-#[cfg(target_os = "linux")]
+#[cfg(neurlang_beneath = "openat2")]
 pub(crate) use openat2::*;
 
 /// Which column of the errno table this Unix's host numbers are in.
-pub(crate) const HOST_PLATFORM: Option<Platform> = if cfg!(target_os = "linux") {
+pub(crate) const HOST_PLATFORM: Option<Platform> = if cfg!(neurlang_errno_host = "linux") {
     Some(Platform::Linux)
-} else if cfg!(target_vendor = "apple") {
+} else if cfg!(neurlang_errno_host = "darwin") {
     Some(Platform::Darwin)
-} else if cfg!(target_os = "freebsd") {
+} else if cfg!(neurlang_errno_host = "freebsd") {
     Some(Platform::FreeBsd)
 } else {
     None
@@ -38,41 +38,9 @@ use super::RawEvent;
 // The zero-timeout fast path of the event loop, one mechanism per kernel interface: one
 // `epoll_wait(0)` on polling's epoll descriptor, a poll(2) probe of its kqueue descriptor, or
 // polling's full `wait` where neither applies (including its forced poll(2) backend).
-#[cfg_attr(
-    all(
-        any(target_os = "linux", target_os = "android"),
-        not(polling_test_poll_backend)
-    ),
-    path = "epoll.rs"
-)]
-#[cfg_attr(
-    all(
-        any(
-            target_vendor = "apple",
-            target_os = "freebsd",
-            target_os = "netbsd",
-            target_os = "openbsd",
-            target_os = "dragonfly"
-        ),
-        not(polling_test_poll_backend)
-    ),
-    path = "probe.rs"
-)]
-#[cfg_attr(
-    any(
-        polling_test_poll_backend,
-        not(any(
-            target_os = "linux",
-            target_os = "android",
-            target_vendor = "apple",
-            target_os = "freebsd",
-            target_os = "netbsd",
-            target_os = "openbsd",
-            target_os = "dragonfly"
-        ))
-    ),
-    path = "fullwait.rs"
-)]
+#[cfg_attr(neurlang_wait = "epoll", path = "epoll.rs")]
+#[cfg_attr(neurlang_wait = "probe", path = "probe.rs")]
+#[cfg_attr(neurlang_wait = "fullwait", path = "fullwait.rs")]
 mod wait;
 pub(crate) use wait::{CLOSE_DEREGISTERS, WAIT_BLOCKS, wait_now};
 
