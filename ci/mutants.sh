@@ -13,7 +13,7 @@
 #   Each run keeps its output in ci/out/mutants/RUN (shard-K-of-N, sample-K-of-N, all) with the
 #   commit it measured (the last commit that changed the code or its tests). A finished run of
 #   the same commit is not redone; an unfinished one resumes with the mutants not yet tested.
-#   --timeout is each mutant's test time limit (default 150 s, several times the unmutated
+#   --timeout is each mutant's test time limit (default 120 s, several times the unmutated
 #   tests' time, which cargo-mutants prints as its baseline); --time-box stops the run after
 #   SECS, resumable later. Then prints the summary.
 # --in-diff     the leg of .ci/run: mutates only the code changed in runtime/ and server/src/
@@ -28,7 +28,7 @@ source "$(dirname "$0")/lib.sh"
 base=$out/mutants
 measured=mutants/measured.toml
 accepted=mutants/accepted.txt
-mode=all part="" jobs=1 timeout=${NEURLANG_MUTANTS_TIMEOUT:-150} time_box="" budget=600 record=false
+mode=all part="" jobs=1 timeout=${NEURLANG_MUTANTS_TIMEOUT:-120} time_box="" budget=600 record=false
 runs=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -47,9 +47,14 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-# A hung conformance case fails at its deadline, well within the mutant's time limit, so a
-# mutant that makes the runtime hang counts as caught by the case it hangs.
-export NEURLANG_CASE_DEADLINE_SECS=${NEURLANG_CASE_DEADLINE_SECS:-60}
+# A hung conformance case fails at its deadline, and any other test binary that hangs fails at
+# its own (ci/test-deadline.sh as the target runner), both well within the mutant's time limit,
+# so a mutant that makes the runtime hang counts as caught by the case or binary it hangs.
+export NEURLANG_CASE_DEADLINE_SECS=${NEURLANG_CASE_DEADLINE_SECS:-40}
+export NEURLANG_TEST_DEADLINE_SECS=${NEURLANG_TEST_DEADLINE_SECS:-60}
+host_triple=$(rustc -vV | sed -n 's/^host: //p')
+runner_var=CARGO_TARGET_$(echo "$host_triple" | tr 'a-z.-' 'A-Z__')_RUNNER
+export "$runner_var=$root/ci/test-deadline.sh"
 # The race trials (abi.race.*) run 0.3 s each instead of 1 s: they still go on until both states
 # were met, and the walk's and the kernel's mutants are also caught by the escape rows and unit tests.
 export NEURLANG_RACE_SECS=${NEURLANG_RACE_SECS:-0.3}
