@@ -3,6 +3,7 @@
 # apart from a broken copy (README "Mutation testing").
 #
 #   ci/mutants.sh [--shard K/N | --sample K/N] [--jobs J] [--timeout SECS] [--time-box SECS]
+#   ci/mutants.sh [--shard K/N | --sample K/N] --retest
 #   ci/mutants.sh --in-diff [--budget SECS]
 #   ci/mutants.sh --summary [--record] [RUN...]
 #
@@ -16,6 +17,11 @@
 #   --timeout is each mutant's test time limit (default 120 s, several times the unmutated
 #   tests' time, which cargo-mutants prints as its baseline); --time-box stops the run after
 #   SECS, resumable later. Then prints the summary.
+# --retest      after tests were added: a finished run of an earlier commit tests again, at the
+#               current one, only its mutants that were not caught (missed or timed out), and
+#               then counts as a run of the current commit. Refused unless `cargo mutants --list`
+#               gives exactly the run's planned mutants (same files, lines and order): the code
+#               under mutation is the same, only tests changed, so a caught mutant stays caught.
 # --in-diff     the leg of .ci/run: mutates only the code changed in runtime/ and server/src/
 #               since the commit of mutants/measured.toml, within --budget (default 600 s; a
 #               fixed, evenly spread sample of the diff's mutants when not all fit), and fails
@@ -28,7 +34,7 @@ source "$(dirname "$0")/lib.sh"
 base=$out/mutants
 measured=mutants/measured.toml
 accepted=mutants/accepted.txt
-mode=all part="" jobs=1 timeout=${NEURLANG_MUTANTS_TIMEOUT:-120} time_box="" budget=600 record=false
+mode=all part="" jobs=1 timeout=${NEURLANG_MUTANTS_TIMEOUT:-120} time_box="" budget=600 record=false retest=false
 runs=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -37,6 +43,7 @@ while [ $# -gt 0 ]; do
     --in-diff) mode=in-diff; shift ;;
     --summary) mode=summary; shift ;;
     --record) record=true; shift ;;
+    --retest) retest=true; shift ;;
     --jobs | -j) jobs=$2; shift 2 ;;
     --timeout) timeout=$2; shift 2 ;;
     --time-box) time_box=$2; shift 2 ;;
@@ -162,7 +169,23 @@ campaign() {
     say "$name: finished earlier at $commit: not redone"
     return 0
   fi
-  if [ -f "$dir/planned.txt" ] && [ "$(cat "$dir/commit" 2>/dev/null)" = "$commit" ]; then
+  if $retest; then
+    [ -f "$dir/done" ] || die "$name: --retest needs a finished run (this one is $([ -d "$dir" ] && echo unfinished || echo missing))"
+    case $commit in *-dirty) die "--retest measures uncommitted changes ($commit): commit first" ;; esac
+    cargo mutants --list "$@" 2>/dev/null >"$dir/planned-now.txt"
+    if ! cmp -s "$dir/planned.txt" "$dir/planned-now.txt"; then
+      diff "$dir/planned.txt" "$dir/planned-now.txt" | head -5 || true
+      die "$name: the mutants differ from those of $(cat "$dir/commit") (the code under mutation changed): run the whole campaign again"
+    fi
+    rm "$dir/planned-now.txt"
+    local again
+    again=$(outcomes "$dir" | awk '$1 == "missed" || $1 == "timeout"' | cut -d' ' -f2-)
+    say "$name: retesting at $commit the $(printf '%s' "$again" | grep -c . || true) mutants of $(cat "$dir/commit") not caught"
+    echo "$commit" >"$dir/commit"
+    [ -n "$again" ] || return 0
+    rm -f "$dir/done"
+    while IFS= read -r m; do select+=(--re "$(regex_of "$m")"); done <<<"$again"
+  elif [ -f "$dir/planned.txt" ] && [ "$(cat "$dir/commit" 2>/dev/null)" = "$commit" ]; then
     local remaining
     remaining=$(outcomes "$dir" | cut -d' ' -f2- | grep -vxF -f - "$dir/planned.txt" || true)
     if [ -z "$remaining" ]; then
