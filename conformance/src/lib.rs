@@ -29,6 +29,7 @@ pub mod harness;
 pub mod host;
 pub mod report;
 pub mod scratch;
+pub mod script;
 pub mod snapshot;
 
 pub use case::{Case, CaseError, CaseResult, Outcome, note};
