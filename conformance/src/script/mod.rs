@@ -314,7 +314,7 @@ fn verify(env: &mut Env, check: &Check, got: &Outcome, free: bool) -> Result<(),
     match check {
         Check::Ok | Check::Error { .. } => Ok(()),
         Check::Handle => eq(v != 0, &v, &"a handle (not 0)"),
-        Check::Value(w) => eq(v == *w, &got.to_string(), &w),
+        Check::Value(w) => eq(v == *w, &v, w),
         Check::F64(w) => eq(v == *w, &f64::from_bits(v), &f64::from_bits(*w)),
         Check::Str(w) => {
             let t = env.text(v)?;
