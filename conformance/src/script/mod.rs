@@ -393,4 +393,12 @@ mod tests {
         assert!(Check::parse("EWHAT").is_err());
         assert!(Step::parse("buf 8 -> 0").is_err());
     }
+
+    #[test]
+    fn every_listed_executor_is_made_and_an_unknown_one_is_refused() {
+        for name in EXECUTORS {
+            assert!(executor(name).is_ok(), "{name}");
+        }
+        assert!(executor("nope").is_err());
+    }
 }
