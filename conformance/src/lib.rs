@@ -16,6 +16,10 @@
 //!   with the skips grouped by reason (`--verbose` names every skipped case), `--json` for
 //!   machines (every case) and `merge` for a cross-platform matrix.
 //!
+//! The `abi` and `stdlib` areas share one step-script language ([`script`]): every call step is
+//! one [`script::Call`] made by a [`script::Executor`], with arguments resolved and results
+//! checked in Rust.
+//!
 //! Known failures are data too (`cases/known-failures.toml`): they run, and their outcome is
 //! inverted, so a fix that makes one pass is noticed.
 //!
@@ -32,6 +36,7 @@ pub mod harness;
 pub mod host;
 pub mod report;
 pub mod scratch;
+pub mod script;
 pub mod snapshot;
 
 pub use case::{Case, CaseError, CaseResult, Outcome, note};

@@ -1,60 +1,6 @@
-//! The contract table (`cases/abi.toml`) checked against the Rust signatures (coerced to typed
-//! function pointers here, so a mismatch does not compile) and against `neurlang.h`.
-
-use neurlang::abi::*;
-
-macro_rules! sigs {
-    ($( $name:ident : $($uns:ident)? ( $($t:ty),* ) ),* $(,)?) => {
-        /// Every exported function: name without `neurlang_`, argument types, whether unsafe.
-        pub static RUST: &[(&str, &[&str], bool)] = &[$(
-            {
-                let _: $($uns)? extern "C" fn($($t),*) -> i64 = $name;
-                (stringify!($name), &[$(stringify!($t)),*], sigs!(@u $($uns)?))
-            }
-        ),*];
-    };
-    (@u unsafe) => { true };
-    (@u) => { false };
-}
-
-sigs! {
-    neurlang_file_open: unsafe (*const u8, u64, u64),
-    neurlang_file_read: (u64, u64, u64),
-    neurlang_file_write: (u64, u64, u64),
-    neurlang_file_seek: (u64, i64, u64),
-    neurlang_file_size: (u64),
-    neurlang_file_close: (u64),
-    neurlang_file_unlink: unsafe (*const u8, u64),
-    neurlang_net_connect: unsafe (*const u8, u64, u64),
-    neurlang_net_listen: unsafe (*const u8, u64, u64),
-    neurlang_net_accept: (u64),
-    neurlang_net_port: (u64),
-    neurlang_net_send: (u64, u64, u64),
-    neurlang_net_recv: (u64, u64, u64),
-    neurlang_net_close: (u64),
-    neurlang_io_print: (u64, u64),
-    neurlang_io_read_line: (u64, u64),
-    neurlang_spawn: unsafe (u64, u64),
-    neurlang_join: (u64),
-    neurlang_chan_create: (),
-    neurlang_chan_send: (u64, u64),
-    neurlang_chan_recv: (u64),
-    neurlang_chan_try_recv: (u64),
-    neurlang_chan_close: (u64),
-    neurlang_chan_destroy: (u64),
-    neurlang_cap_create: unsafe (*mut u8, u64, u64),
-    neurlang_cap_restrict: (u64, u64),
-    neurlang_cap_slice: (u64, u64, u64),
-    neurlang_cap_revoke: (u64),
-    neurlang_cap_check: (u64, u64, u64),
-    neurlang_time_now: (),
-    neurlang_time_monotonic: (),
-    neurlang_time_sleep: (u64),
-    neurlang_rand_fill: (u64, u64),
-    neurlang_ext_call2: unsafe (u64, u64, u64, *mut u64),
-    neurlang_ext_call: unsafe (u64, *const u64, u64, *mut u64),
-    neurlang_sandbox_init: unsafe (u64, *const u8, u64, *const u8, u64),
-}
+//! The contract table (`cases/abi.toml`) checked against the Rust signatures (the table of
+//! [`crate::script::abi`], coerced to typed function pointers there, so a mismatch does not
+//! compile) and against `neurlang.h`: C types and the header's prototypes.
 
 /// The C spelling of a Rust ABI type.
 pub fn c_type(rust: &str) -> Option<&'static str> {

@@ -2,7 +2,8 @@
 //!
 //! - `abi.contract.*`: the contract table `cases/abi.toml` against the Rust signatures and the
 //!   C header, and every documented error covered by a row;
-//! - `abi.<function>.<row>`: a step script per row (see [`script`]) with its expected result;
+//! - `abi.<function>.<row>`: a step script per row (the language of [`crate::script`]) whose
+//!   last step gets the row's `expect` as its check, then the `then` steps;
 //! - `abi.escape.*`: sandbox-escape attempts (`cases/abi-escape.toml`), each denied with nothing
 //!   touched outside the allowed root;
 //! - `abi.race.*`: race trials of the sandbox (`cases/abi-race.toml`), a thread swapping
@@ -21,9 +22,9 @@ mod escape;
 #[cfg(windows)]
 mod iat;
 mod race;
-pub mod script;
 mod syscall;
 
+use crate::script::{self, Check, Env};
 use crate::{Case, CaseError, CaseResult, Ctx, Scratch, ensure, fail};
 use neurlang::runtime::Errno;
 use serde::Deserialize;
@@ -71,26 +72,10 @@ struct Row {
     skip_on: BTreeMap<String, String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Expect {
-    Ok,
-    Value(i64),
-    Error(Errno),
-}
-
-fn expect(v: &toml::Value) -> Result<Expect, String> {
-    match v {
-        toml::Value::Integer(i) => Ok(Expect::Value(*i)),
-        toml::Value::String(s) if s == "ok" => Ok(Expect::Ok),
-        toml::Value::String(s) => Errno::from_name(s)
-            .map(Expect::Error)
-            .ok_or_else(|| format!("unknown code {s}")),
-        other => Err(format!("bad expect {other}")),
-    }
-}
-
 pub fn cases(ctx: &Ctx) -> Result<Vec<Case>, String> {
     let file: AbiFile = ctx.table("abi.toml")?;
+    let executor = script::selected();
+    script::executor(&executor)?;
     let platform = ctx.host.platform_name().to_string();
     let header = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../runtime/include/neurlang.h");
     let mut cases = Vec::new();
@@ -109,7 +94,7 @@ pub fn cases(ctx: &Ctx) -> Result<Vec<Case>, String> {
     }));
 
     for row in file.case {
-        let want = expect(&row.expect)
+        let want = Check::from_toml(&row.expect)
             .map_err(|e| format!("abi.toml {}.{}: {e}", row.function, row.name))?;
         if !file.function.iter().any(|f| f.name == row.function) {
             return Err(format!(
@@ -119,7 +104,8 @@ pub fn cases(ctx: &Ctx) -> Result<Vec<Case>, String> {
         }
         let skip = row.skip_on.get(&platform).cloned();
         let name = format!("{}.{}", row.function, row.name);
-        cases.push(Case::new("abi", name, move || run_row(&row, want)).skip_if(skip));
+        let executor = executor.clone();
+        cases.push(Case::new("abi", name, move || run_row(&row, want, &executor)).skip_if(skip));
     }
     cases.extend(escape::cases(ctx)?);
     cases.extend(race::cases(ctx)?);
@@ -129,42 +115,32 @@ pub fn cases(ctx: &Ctx) -> Result<Vec<Case>, String> {
     Ok(cases)
 }
 
-fn run_row(row: &Row, want: Expect) -> CaseResult {
+/// Runs a row's steps, the last with the row's `expect` as its check, then its `then` steps.
+fn run_row(row: &Row, want: Check, executor: &str) -> CaseResult {
     let scratch = Scratch::new("abi").map_err(|e| CaseError::Fail(e.to_string()))?;
     let root = scratch
         .path()
         .canonicalize()
         .map_err(|e| CaseError::Fail(e.to_string()))?;
-    let perms =
-        script::permissions(&row.perms, root.clone(), &row.hosts).map_err(CaseError::Fail)?;
-    let mut env = script::Env::new(root, perms, &row.stdin);
-    let (last, setup) = row
-        .steps
-        .split_last()
-        .ok_or(CaseError::Fail("no steps".into()))?;
-    for s in setup {
-        env.step(s).map_err(CaseError::Fail)?;
-    }
-    let got = env
-        .step(&format!("?{}", last.trim_start_matches('?')))
-        .map_err(CaseError::Fail)?;
-    let ok = match want {
-        Expect::Ok => !(-4095..0).contains(&got),
-        Expect::Value(v) => got == v,
-        Expect::Error(e) => got == e.neg(),
-    };
-    let shown = Errno::from_neg(got).map_or(got.to_string(), |e| format!("{got} ({})", e.name()));
-    ensure!(ok, "`{last}` returned {shown}, expected {want:?}");
-    for s in &row.then {
-        env.step(s)
-            .map_err(|e| CaseError::Fail(format!("after the call: {e}")))?;
-    }
-    Ok(())
+    let perms = script::permissions(&row.perms, root.clone(), &row.hosts)?;
+    let mut env = Env::sandboxed(root, perms, &row.stdin);
+    let mut steps = script::parse(&row.steps)?;
+    let then = script::parse(&row.then)?;
+    let last = steps.last_mut().ok_or(CaseError::Fail("no steps".into()))?;
+    ensure!(
+        last.check.is_none(),
+        "the last step has no check of its own: the row's `expect` is its check"
+    );
+    last.check = Some(want);
+    let mut exec = script::executor(executor)?;
+    script::run(&mut env, exec.as_mut(), &steps)?;
+    script::run(&mut env, exec.as_mut(), &then).map_err(|e| format!("after the call: {e}"))?;
+    Ok(env.finish()?)
 }
 
 fn contract_vs_rust(functions: &[Function]) -> CaseResult {
-    for (full, args, is_unsafe) in contract::RUST {
-        let name = full.trim_start_matches("neurlang_");
+    for abi in script::abi::ABI {
+        let name = abi.short_name();
         let Some(f) = functions.iter().find(|f| f.name == *name) else {
             fail!("neurlang_{name} is exported but has no contract row");
         };
@@ -177,18 +153,16 @@ fn contract_vs_rust(functions: &[Function]) -> CaseResult {
                     .replace(' ', "")
             })
             .collect();
-        let rust: Vec<String> = args.iter().map(|t| t.replace(' ', "")).collect();
+        let rust: Vec<String> = abi.args.iter().map(|t| t.replace(' ', "")).collect();
         ensure!(
             types == rust,
             "{name}: table says {types:?}, Rust says {rust:?}"
         );
-        ensure!(f.is_unsafe == *is_unsafe, "{name}: unsafe differs");
+        ensure!(f.is_unsafe == abi.is_unsafe, "{name}: unsafe differs");
     }
     for f in functions {
         ensure!(
-            contract::RUST
-                .iter()
-                .any(|(n, _, _)| n.trim_start_matches("neurlang_") == f.name),
+            script::abi::find(&f.name).is_some(),
             "contract row {} names no exported function",
             f.name
         );
@@ -228,13 +202,17 @@ fn contract_vs_header(functions: &[Function], header: &std::path::Path) -> CaseR
 
 fn coverage(functions: &[Function], rows: &[Row]) -> CaseResult {
     for f in functions {
-        let mine: Vec<Expect> = rows
+        let mine: Vec<Check> = rows
             .iter()
             .filter(|r| r.function == f.name)
-            .filter_map(|r| expect(&r.expect).ok())
+            .filter_map(|r| Check::from_toml(&r.expect).ok())
             .collect();
+        let error = |c: &Check| match c {
+            Check::Error { code, .. } => Some(*code),
+            _ => None,
+        };
         ensure!(
-            mine.iter().any(|e| !matches!(e, Expect::Error(_))),
+            mine.iter().any(|c| error(c).is_none()),
             "{} has no success row ({})",
             f.name,
             f.returns
@@ -243,20 +221,18 @@ fn coverage(functions: &[Function], rows: &[Row]) -> CaseResult {
             let e = Errno::from_name(code)
                 .ok_or(CaseError::Fail(format!("{}: unknown {code}", f.name)))?;
             ensure!(
-                mine.contains(&Expect::Error(e)),
+                mine.iter().any(|c| error(c) == Some(e)),
                 "{}: no row for documented error {code}",
                 f.name
             );
         }
-        for e in &mine {
-            if let Expect::Error(e) = e {
-                ensure!(
-                    f.errors.contains_key(e.name()),
-                    "{}: a row expects undocumented {}",
-                    f.name,
-                    e.name()
-                );
-            }
+        for e in mine.iter().filter_map(error) {
+            ensure!(
+                f.errors.contains_key(e.name()),
+                "{}: a row expects undocumented {}",
+                f.name,
+                e.name()
+            );
         }
     }
     Ok(())

@@ -2,7 +2,9 @@
 //! filter fails the named system call with a marker errno), on Windows by the named function's
 //! import-table entry counting the call ([`super::iat`]).
 
-use super::script::{call, permissions};
+#![allow(unsafe_code)] // Calls the C ABI through its table.
+
+use crate::script::{abi, permissions};
 use crate::{Case, CaseError, CaseResult, Ctx, Scratch};
 use neurlang::runtime::{CapPermissions, CapToken as Token, Context};
 use serde::Deserialize;
@@ -123,18 +125,28 @@ impl Fixture {
         }
         let host = b"127.0.0.1";
         let (fd, token, port) = (self.fd, self.token, self.port);
-        Context::scoped(&self.ctx, || match function {
-            "file_read" => call("file_read", &[fd, token, 4]),
-            "file_write" => call("file_write", &[fd, token, 4]),
-            "net_socket" | "net_connect" => call(
+        let (name, args) = match function {
+            "file_read" => ("file_read", vec![fd, token, 4]),
+            "file_write" => ("file_write", vec![fd, token, 4]),
+            "net_socket" | "net_connect" => (
                 "net_connect",
-                &[host.as_ptr() as u64, host.len() as u64, port],
+                vec![host.as_ptr() as u64, host.len() as u64, port],
             ),
-            "spawn" => call("spawn", &[id as *const () as usize as u64, 1]),
-            "time_now" => call("time_now", &[]),
-            _ => None,
-        })
+            "spawn" => ("spawn", vec![id as *const () as usize as u64, 1]),
+            "time_now" => ("time_now", vec![]),
+            _ => return None,
+        };
+        // SAFETY: the only pointers are `host`, a static of the length passed beside it, and
+        // `id`, a real `extern "C" fn(u64) -> u64`; the rest are plain words.
+        Context::scoped(&self.ctx, || unsafe { abi::call(name, &args) })
     }
+}
+
+/// Joins task `t` in `ctx`.
+#[cfg(windows)]
+fn join(ctx: &Arc<Context>, t: u64) {
+    // SAFETY: `join` takes no pointer.
+    Context::scoped(ctx, || unsafe { abi::call("join", &[t]) });
 }
 
 impl Drop for Fixture {
@@ -159,7 +171,7 @@ fn verify(row: &Row) -> CaseResult {
         .map_err(|e| fail(format!("{} -> {import}: {e}", row.function)))?;
     let got = got.ok_or(fail(format!("no probe for {}", row.function)))?;
     if row.function == "spawn" && got >= 0 {
-        Context::scoped(&fx.ctx, || call("join", &[got as u64]));
+        join(&fx.ctx, got as u64);
     }
     crate::ensure!(got >= 0, "{} failed with {got}", row.function);
     crate::ensure!(

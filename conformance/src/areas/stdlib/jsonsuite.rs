@@ -7,7 +7,7 @@
 //! - `test_transform/*`: parse → stringify, the output of every file pinned in the snapshot
 //!   `stdlib_jsontestsuite_transform`; a rejected file is recorded as such.
 
-use super::script::{Env, err_name};
+use crate::script::{Env, err_name};
 use crate::{Case, CaseError, CaseResult, Ctx, ensure, fail};
 use std::path::{Path, PathBuf};
 
@@ -79,18 +79,18 @@ fn file_name(p: &Path) -> String {
 /// Parses a file's bytes through the registry: `Ok(json handle)` or the rejecting step's error.
 fn parse(env: &mut Env, bytes: &[u8]) -> Result<Result<u64, String>, String> {
     let tok = env.token(bytes, neurlang::cap::CapPermissions::READ)?;
-    let s = match env.call("string_from_bytes", &[tok, bytes.len() as u64]) {
+    let s = match env.ext("string_from_bytes", &[tok, bytes.len() as u64]) {
         Ok(s) => s,
         Err(e) => return Ok(Err(format!("string_from_bytes: {}", err_name(&e)))),
     };
-    let j = env.call("json_parse", &[s]);
+    let j = env.ext("json_parse", &[s]);
     env.free(s).map_err(|e| e.to_string())?;
     Ok(j.map_err(|e| format!("json_parse: {}", err_name(&e))))
 }
 
 fn outcome(path: &Path) -> Result<String, CaseError> {
     let bytes = std::fs::read(path)?;
-    let mut env = Env::new();
+    let mut env = Env::stdlib();
     let r = match parse(&mut env, &bytes)? {
         Ok(j) => {
             env.free(j)?;
@@ -120,14 +120,14 @@ fn parsing_case(path: &Path) -> CaseResult {
 /// Parse → stringify; for accepted files, stringify(parse(stringify(x))) == stringify(x).
 fn transform(path: &Path) -> Result<String, CaseError> {
     let bytes = std::fs::read(path)?;
-    let mut env = Env::new();
+    let mut env = Env::stdlib();
     let r = match parse(&mut env, &bytes)? {
         Err(e) => format!("rejected ({e})"),
         Ok(j) => {
-            let s = env.call("json_stringify", &[j])?;
+            let s = env.ext("json_stringify", &[j])?;
             let out = env.text(s)?;
-            let j2 = env.call("json_parse", &[s])?;
-            let s2 = env.call("json_stringify", &[j2])?;
+            let j2 = env.ext("json_parse", &[s])?;
+            let s2 = env.ext("json_stringify", &[j2])?;
             let again = env.text(s2)?;
             for h in [j, s, j2, s2] {
                 env.free(h)?;

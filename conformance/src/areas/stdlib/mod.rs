@@ -7,19 +7,19 @@
 //!   in `cases/stdlib-ops.toml`.
 //! - `stdlib.invalid.NAME`: for every handle argument of every operation, a freed handle, a
 //!   forged one (0, a bumped generation) and a live handle of another type are `InvalidHandle`.
-//! - `stdlib.script.NAME`: step scripts (`cases/stdlib-*.toml`, see [`script`]): create,
-//!   operate, free, use after free, each ending with a leak check.
+//! - `stdlib.script.NAME`: step scripts (`cases/stdlib-*.toml`, in the language of
+//!   [`crate::script`]) over a registry with handle tables of their own ([`Env::stdlib`]):
+//!   create, operate, free, use after free, each ending with a leak check.
 //! - `stdlib.coverage`: every operation is called by some script.
 //! - `stdlib.jsontestsuite.…`: JSONTestSuite through `string_from_bytes` → `json_parse` (see
 //!   [`jsonsuite`]).
 
 mod jsonsuite;
-mod script;
 
+use crate::script::{self, Env, err_name};
 use crate::{Case, CaseResult, Ctx, ensure, ensure_eq};
 use neurlang::ext::ids;
 use neurlang::runtime::ExtensionRegistry;
-use script::{Env, Script, err_name};
 use serde::Deserialize;
 
 #[derive(Debug, Deserialize)]
@@ -39,6 +39,14 @@ struct OpRow {
     args: Vec<String>,
 }
 
+/// A named step script.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Script {
+    name: String,
+    steps: Vec<String>,
+}
+
 #[derive(Debug, Deserialize)]
 struct ScriptsFile {
     script: Vec<Script>,
@@ -53,6 +61,8 @@ const SCRIPT_FILES: &[&str] = &[
 
 pub fn cases(ctx: &Ctx) -> Result<Vec<Case>, String> {
     let mut ops: OpsFile = ctx.table("stdlib-ops.toml")?;
+    let executor = script::selected();
+    script::executor(&executor)?;
     let mut scripts = std::mem::take(&mut ops.script);
     for f in SCRIPT_FILES {
         let file: ScriptsFile = ctx.table(f)?;
@@ -84,9 +94,12 @@ pub fn cases(ctx: &Ctx) -> Result<Vec<Case>, String> {
         ));
     }
     let names: Vec<String> = ops.op.iter().map(|o| o.name.clone()).collect();
+    // A step that does not parse fails its own script's case.
     let called: Vec<String> = scripts
         .iter()
-        .flat_map(|s| s.steps.iter().map(|st| st.call.clone()))
+        .flat_map(|s| s.steps.iter().filter_map(|l| script::Step::parse(l).ok()))
+        .filter(|st| st.is_call())
+        .map(|st| st.word)
         .collect();
     cases.push(Case::new("stdlib", "coverage", move || {
         let missing: Vec<&String> = names.iter().filter(|n| !called.contains(n)).collect();
@@ -97,10 +110,17 @@ pub fn cases(ctx: &Ctx) -> Result<Vec<Case>, String> {
         Ok(())
     }));
     for s in scripts {
+        let executor = executor.clone();
         cases.push(Case::new(
             "stdlib",
             format!("script.{}", s.name),
-            move || script::run(&s),
+            move || {
+                Ok(script::run_with(
+                    Env::stdlib(),
+                    &executor,
+                    &script::parse(&s.steps)?,
+                )?)
+            },
         ));
     }
     cases.extend(jsonsuite::cases(ctx)?);
@@ -135,11 +155,11 @@ fn is_handle(kind: &str) -> bool {
 /// A fresh valid argument of `kind`.
 fn make(env: &mut Env, kind: &str) -> Result<u64, String> {
     let r = match kind {
-        "vec" => env.call("vec_new", &[]),
-        "map" => env.call("hashmap_new", &[]),
+        "vec" => env.ext("vec_new", &[]),
+        "map" => env.ext("hashmap_new", &[]),
         "str" => return env.string(b"x"),
-        "jobj" => env.call("json_new_object", &[]),
-        "jarr" | "json" => env.call("json_new_array", &[]),
+        "jobj" => env.ext("json_new_object", &[]),
+        "jarr" | "json" => env.ext("json_new_array", &[]),
         "cap" => return env.token(b"x", neurlang::cap::CapPermissions::READ),
         "len" => Ok(1),
         _ => Ok(0),
@@ -150,7 +170,7 @@ fn make(env: &mut Env, kind: &str) -> Result<u64, String> {
 /// Every handle argument, replaced in turn by a freed, a forged and a wrong-type handle, gives
 /// `InvalidHandle`, and changes nothing (no handle leaks or disappears).
 fn invalid_handles(row: &OpRow) -> CaseResult {
-    let mut env = Env::new();
+    let mut env = Env::stdlib();
     for (p, kind) in row.args.iter().enumerate() {
         if !is_handle(kind) {
             continue;
@@ -176,15 +196,19 @@ fn invalid_handles(row: &OpRow) -> CaseResult {
         ] {
             let mut args = valid.clone();
             args[p] = bad;
-            let live = env.lib.live();
-            let got = env.call(&row.name, &args);
+            let live = env.lib()?.live();
+            let got = env.ext(&row.name, &args);
             ensure!(
                 matches!(&got, Err(e) if err_name(e) == "InvalidHandle"),
                 "{} with a {what} handle as argument {}: got {got:?}",
                 row.name,
                 p + 1
             );
-            ensure_eq!(env.lib.live(), live, "live handles after the failed call");
+            ensure_eq!(
+                env.lib()?.live(),
+                live,
+                "live handles after the failed call"
+            );
         }
         env.free(other)?;
         for (k, v) in row.args.iter().zip(valid) {
@@ -193,5 +217,5 @@ fn invalid_handles(row: &OpRow) -> CaseResult {
             }
         }
     }
-    env.finish()
+    Ok(env.finish()?)
 }
