@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The native leg, on any host (Linux, macOS, Windows with Git Bash):
-#   fmt check, clippy with -D warnings, the README's test command, the criterion benches in test
+#   fmt check, clippy with -D warnings, rustdoc with -D warnings (broken or private links), the README's test command, the criterion benches in test
 #   mode, and the conformance report (the README's main command) with its JSON written to
 #   ci/out/report-<label>.json.
 #
@@ -11,6 +11,7 @@ label=${1:-$(host_label)}
 
 step fmt cargo fmt --all --check
 step clippy cargo clippy --workspace --all-targets --locked -- -D warnings
+step rustdoc env RUSTDOCFLAGS="${RUSTDOCFLAGS:-} -D warnings" cargo doc --workspace --no-deps --locked --quiet
 # The README's test command, verbatim:
 step tests cargo_test native cargo test --workspace
 # Criterion benches in test mode: each benchmark runs once, unmeasured (speed is for people; CI

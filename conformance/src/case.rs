@@ -84,7 +84,7 @@ pub struct Case {
     /// Set when the case is a known failure here (from `cases/known-failures.toml`): its outcome
     /// is inverted, so an unexpected pass fails.
     pub known_failure: Option<String>,
-    /// Set when the case needs longer than the default deadline ([`DEFAULT_DEADLINE_SECS`]).
+    /// Set when the case needs longer than the default deadline (`DEFAULT_DEADLINE_SECS`).
     pub deadline: Option<Duration>,
     body: Box<dyn FnOnce() -> CaseResult + Send + 'static>,
 }

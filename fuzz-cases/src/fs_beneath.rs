@@ -10,7 +10,7 @@
 //! leaves, absolute ones pointing inside and outside, dangling ones, loops, a 20-hop one, one
 //! through a file), `BASE/outside` (a secret file) and `BASE/root-evil` (a sibling whose name
 //! starts with the root's). The model is an in-memory copy of that description, resolved like
-//! Linux `openat2(RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS)` (see [`Model::resolve`]); the
+//! Linux `openat2(RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS)` (see `Model::resolve`); the
 //! code under test is never consulted for an expected answer.
 //!
 //! Input: up to 8 lines, one operation each: byte 0 the operation (`r` read, `w` write | create

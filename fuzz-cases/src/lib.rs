@@ -16,7 +16,7 @@
 //! | [`json_handles()`] | raw bytes (a JSON document, or not) |
 //! | [`string_handles()`] | 8 bytes of indices, then the text (see [`string_handles()`]) |
 //! | [`http_request()`] | 2 bytes seeding the split points, then what a client sends |
-//! | [`fs_beneath()`] | up to 8 lines: an operation, a prefix, a guest path (see [`fs_beneath`]) |
+//! | [`fs_beneath()`] | up to 8 lines: an operation, a prefix, a guest path (see [the module](mod@fs_beneath)) |
 //!
 //! The two structured inputs can also be encoded (`Input::to_bytes`), which is how
 //! `cargo run -p neurlang-fuzz-cases --bin fuzz-seeds` writes seeds that decode into real test

@@ -1,7 +1,7 @@
 //! The HTTP/1.1 server of the nginx comparison, built only on the public API of the Neurlang
 //! async runtime ([`AsyncRuntime`](neurlang::runtime::AsyncRuntime),
 //! [`AsyncSocket`](neurlang::runtime::AsyncSocket),
-//! [`WorkerStrategy`](neurlang::runtime::WorkerStrategy)).
+//! [`WorkerStrategy`]).
 //!
 //! It answers every request with the bytes nginx sends for `return 200 "Hello, World!";` (with a
 //! `Date` that changes every second). Each worker is a thread with its own event loop; the

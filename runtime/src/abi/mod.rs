@@ -2,7 +2,7 @@
 //! else.
 //!
 //! Each function is a thin shim over a safe module acting on the process-default
-//! [`Context`](crate::ctx::Context). Conventions, for every function:
+//! [`Context`]. Conventions, for every function:
 //!
 //! - the result is a value `>= 0` or `-code`, `code` from the canonical [`Errno`] table;
 //! - a `buf: u64` argument is a capability token ([`crate::cap`]): a forged, stale or revoked

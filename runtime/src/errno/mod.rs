@@ -6,7 +6,7 @@
 //! Win32 / WinSock codes on Windows. The same condition therefore gives the same negative number
 //! wherever the runtime runs.
 //!
-//! The table is written once, in [`table`]; the enum, the per-platform lookups and compile-time
+//! The table is written once, in `table.rs`; the enum, the per-platform lookups and compile-time
 //! checks of its host numbers against `libc` / `windows-sys` are all generated from it. A build
 //! for a platform checks that platform's column: `cargo check` natively for Linux,
 //! `ci/check-cross.sh` for macOS, FreeBSD and Windows; `ci/errno-guard.sh` shows a flipped number

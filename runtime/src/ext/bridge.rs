@@ -83,7 +83,7 @@ pub type BridgedFn = fn(&mut [SafeBuffer<'_>], &[u64]) -> Result<u64, ExtError>;
 /// nothing).
 ///
 /// # Panics
-/// If more than [`MAX_BUFS`] buffers are declared.
+/// If more than `MAX_BUFS` buffers are declared.
 pub fn bridged(bufs: &'static [BufArg], body: BridgedFn) -> ExtFn {
     wrap(bufs, body, false)
 }

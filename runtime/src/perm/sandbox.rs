@@ -51,7 +51,7 @@ use std::path::Path;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-/// Which resolver a [`Sandbox`] uses (see the [module](self) documentation).
+/// Which resolver a [`Sandbox`] uses (see the documentation of `perm/sandbox.rs`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Resolver {
@@ -93,7 +93,7 @@ impl From<IOPermissions> for Sandbox {
     }
 }
 
-/// The file sandbox of a context. See the [module](self) documentation.
+/// The file sandbox of a context. See the documentation of `perm/sandbox.rs`.
 #[derive(Debug)]
 pub struct Sandbox {
     perms: IOPermissions,

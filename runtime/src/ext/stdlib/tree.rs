@@ -4,7 +4,7 @@
 //! a value nested 100 000 deep (which `json_array_push` can build one level at a time) overflows
 //! the stack in each of them. Everything here uses an explicit worklist on the heap instead, and
 //! [`Json`] is the owner that stores such values: it knows a bound on its value's depth, leaves
-//! shallow values to `serde_json`'s drop and takes deeper ones apart with [`drop_deep`].
+//! shallow values to `serde_json`'s drop and takes deeper ones apart with `drop_deep`.
 //! Checked by `a_value_100_000_deep_clones_stringifies_and_drops` (here) and
 //! `a_value_100_000_deep_builds_stringifies_and_frees` (`ext/stdlib/tests.rs`).
 
@@ -13,9 +13,9 @@ use serde_json::{Map, Value};
 /// A JSON value that drops without deep recursion, whatever its depth.
 ///
 /// It carries an upper bound on its nesting depth (containers on the longest path from the root),
-/// kept by the only operations that deepen a value ([`Json::deepened_by`] after a push or set),
+/// kept by the only operations that deepen a value (`Json::deepened_by` after a push or set),
 /// so that dropping a shallow value, the common case, is `serde_json`'s own drop: no walk over
-/// the tree and no worklist. Deeper values go through [`drop_deep`].
+/// the tree and no worklist. Deeper values go through `drop_deep`.
 pub struct Json {
     value: Value,
     depth: usize,
@@ -26,7 +26,7 @@ pub struct Json {
 pub const RECURSIVE_DROP_DEPTH: usize = 128;
 
 impl Json {
-    /// Wraps a value of any depth (measured once, reading at most [`RECURSIVE_DROP_DEPTH`]
+    /// Wraps a value of any depth (measured once, reading at most `RECURSIVE_DROP_DEPTH`
     /// levels).
     pub fn new(value: Value) -> Json {
         let depth = if nested_deeper_than(&value, RECURSIVE_DROP_DEPTH - 1) {
@@ -54,7 +54,7 @@ impl Json {
     }
 
     /// The value, for a change that puts no value of unknown depth into it (see
-    /// [`Json::deepened_by`]).
+    /// `Json::deepened_by`).
     pub(super) fn value_mut(&mut self) -> &mut Value {
         &mut self.value
     }
@@ -65,7 +65,7 @@ impl Json {
     }
 
     /// Moves the value out, leaving `null`: the caller puts it into a value that it then marks
-    /// with [`Json::deepened_by`] this one's bound.
+    /// with `Json::deepened_by` this one's bound.
     pub(super) fn take(&mut self) -> Value {
         std::mem::take(&mut self.value)
     }
