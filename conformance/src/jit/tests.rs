@@ -182,7 +182,7 @@ fn rust_state_survives_compiled_calls() {
 /// The x86_64 harness: `code` and `frame` are the first two argument registers, `reserve` the
 /// stack to reserve (alignment, plus shadow space on Windows), then each callee-saved register
 /// with its value, and the same registers in reverse (for the pops).
-#[cfg(target_arch = "x86_64")]
+#[cfg(all(target_arch = "x86_64", any(target_os = "linux", windows)))]
 macro_rules! x86_harness {
     ($code:literal, $frame:literal, $reserve:literal, [$($reg:literal = $v:literal),*], [$($pop:literal),*]) => {
         std::arch::global_asm!(
