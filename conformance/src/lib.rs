@@ -34,6 +34,7 @@ mod case;
 pub mod child;
 pub mod harness;
 pub mod host;
+pub mod jit;
 pub mod report;
 pub mod scratch;
 pub mod script;

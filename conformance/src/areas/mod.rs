@@ -8,6 +8,7 @@ mod errno;
 mod ext;
 mod fuzz;
 mod http;
+mod jit;
 pub(crate) mod pool;
 mod stdlib;
 
@@ -23,6 +24,7 @@ pub static ALL: &[(&str, AreaFn)] = &[
     ("ext", ext::cases),
     ("pool", pool::cases),
     ("stdlib", stdlib::cases),
+    ("jit", jit::cases),
     ("aio", aio::cases),
     ("http", http::cases),
     ("fuzz", fuzz::cases),
