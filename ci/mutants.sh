@@ -17,11 +17,12 @@
 #   --timeout is each mutant's test time limit (default 120 s, several times the unmutated
 #   tests' time, which cargo-mutants prints as its baseline); --time-box stops the run after
 #   SECS, resumable later. Then prints the summary.
-# --retest      after tests were added: a finished run of an earlier commit tests again, at the
-#               current one, only its mutants that were not caught (missed or timed out), and
-#               then counts as a run of the current commit. Refused unless `cargo mutants --list`
-#               gives exactly the run's planned mutants (same files, lines and order): the code
-#               under mutation is the same, only tests changed, so a caught mutant stays caught.
+# --retest      after tests were added: a run of an earlier commit (finished or not) tests, at
+#               the current one, its mutants that were not caught (missed or timed out) and those
+#               not tested yet, and then counts as a run of the current commit. Refused unless
+#               `cargo mutants --list` gives exactly the run's planned mutants (same files, lines
+#               and order): the code under mutation is the same and only tests changed, so a
+#               mutant caught earlier stays caught (as long as no test was taken away).
 # --in-diff     the leg of .ci/run: mutates only the code changed in runtime/ and server/src/
 #               since the commit of mutants/measured.toml, within --budget (default 600 s; a
 #               fixed, evenly spread sample of the diff's mutants when not all fit), and fails
@@ -170,7 +171,7 @@ campaign() {
     return 0
   fi
   if $retest; then
-    [ -f "$dir/done" ] || die "$name: --retest needs a finished run (this one is $([ -d "$dir" ] && echo unfinished || echo missing))"
+    [ -f "$dir/planned.txt" ] || die "$name: --retest needs an earlier run of $name"
     case $commit in *-dirty) die "--retest measures uncommitted changes ($commit): commit first" ;; esac
     cargo mutants --list "$@" 2>/dev/null >"$dir/planned-now.txt"
     if ! cmp -s "$dir/planned.txt" "$dir/planned-now.txt"; then
@@ -179,8 +180,11 @@ campaign() {
     fi
     rm "$dir/planned-now.txt"
     local again
-    again=$(outcomes "$dir" | awk '$1 == "missed" || $1 == "timeout"' | cut -d' ' -f2-)
-    say "$name: retesting at $commit the $(printf '%s' "$again" | grep -c . || true) mutants of $(cat "$dir/commit") not caught"
+    again=$({
+      outcomes "$dir" | awk '$1 == "missed" || $1 == "timeout"' | cut -d' ' -f2-
+      outcomes "$dir" | cut -d' ' -f2- | grep -vxF -f - "$dir/planned.txt" || true
+    })
+    say "$name: testing at $commit the $(printf '%s' "$again" | grep -c . || true) mutants of $(cat "$dir/commit") not caught or not tested yet"
     echo "$commit" >"$dir/commit"
     [ -n "$again" ] || return 0
     rm -f "$dir/done"
