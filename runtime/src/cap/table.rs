@@ -3,9 +3,9 @@
 //! Every other table of the runtime is a [`HandleTable`](crate::handle::HandleTable); this one
 //! keeps its own shape because three of its properties do not fit a table of independent
 //! values with a lock each:
-//!
-//! - a token's low 40 bits are a keyed MAC of its slot and generation, where a handle carries a
-//!   type tag and its generation in clear: a handle may be guessed, a token may not;
+//! - a token's low 40 bits are a keyed MAC of its slot and generation, where a handle carries
+//!   them in clear: from one handle, counting slots finds every other live value of its table,
+//!   from one token nothing (`cap::tests::one_token_names_no_other_where_one_handle_names_them_all`);
 //! - revoking a token frees its whole derivation tree (entries in other slots, linked by
 //!   `(index, generation)`) atomically, under one write lock, so no derived token outlives its
 //!   root even for an instant; per-slot locks would need a lock per tree member;
