@@ -9,8 +9,9 @@
 # Arguments go to the driver unchanged (benches/src/compare/, `nginx-compare --help`).
 # `--server nginx` compares nginx with a second nginx: the noise floor of the machine.
 # Installs nginx, wrk and apache2-utils with apt if missing (Debian/Ubuntu), builds the server
-# and the driver in release mode, prints the table, and writes ci/out/nginx-compare.json and
-# ci/out/nginx-compare.md (the markdown is ready for docs/performance.md). Linux with 2+ CPUs only;
+# and the driver in release mode, prints the table, and writes ci/out/nginx-compare.json,
+# ci/out/nginx-compare.md (the markdown is ready for docs/performance.md) and
+# ci/out/nginx-compare.svg (requests per server CPU-second as a bar chart). Linux with 2+ CPUs only;
 # elsewhere it says why and exits 0. Takes about 2 x rounds x (2 x duration + ab time) seconds
 # per worker count; run it on a quiet machine.
 # shellcheck source=ci/lib.sh

@@ -178,5 +178,12 @@ fn echo(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, empty_poll, register, timers, echo);
+criterion_group!(
+    benches,
+    neurlang_benches::machine::header,
+    empty_poll,
+    register,
+    timers,
+    echo
+);
 criterion_main!(benches);

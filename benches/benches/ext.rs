@@ -116,5 +116,5 @@ fn one_pass(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, ext, one_pass);
+criterion_group!(benches, neurlang_benches::machine::header, ext, one_pass);
 criterion_main!(benches);

@@ -9,12 +9,17 @@
 use aes_gcm::aead::{AeadInPlace, KeyInit};
 use aes_gcm::{Aes256Gcm, Nonce};
 use gungraun::{LibraryBenchmarkConfig, library_benchmark, library_benchmark_group, main};
+use neurlang::abi::{
+    neurlang_cap_check, neurlang_chan_create, neurlang_chan_recv, neurlang_chan_send,
+    neurlang_file_read,
+};
 use neurlang::ext::ids;
 use neurlang::ext::stdlib::{Stdlib, register_into};
 use neurlang::runtime::{
     AsyncRuntime, BufferPool, CapPermissions, CapToken, Errno, ExtCategory, ExtensionRegistry,
     Platform, SafeBuffer, TimerWheel, Token,
 };
+use neurlang_benches::abi::{CAP_READ, CAP_WRITE, Scratch, leaked_token};
 use neurlang_server::http::{Limits, Parsed, Responses, parse_head};
 use sha2::{Digest, Sha256};
 use std::hint::black_box;
@@ -321,6 +326,60 @@ fn aio_empty_poll(mut rt: AsyncRuntime) -> usize {
     0
 }
 
+/// The C ABI as generated code calls it: a 64-byte read of a file through a token.
+fn abi_file() -> (Scratch, u64, u64) {
+    let scratch = Scratch::new("gate");
+    let (_, fd) = scratch.open("f", &vec![0x5a; N * 64]);
+    let (_, token) = leaked_token(64, CAP_WRITE);
+    (scratch, fd, token)
+}
+
+// N reads of 64 bytes, one after the other through a file of N x 64 bytes (no seek).
+#[library_benchmark]
+#[bench::bytes_64(setup = abi_file, teardown = drop_scratch)]
+fn abi_file_read((scratch, fd, token): (Scratch, u64, u64)) -> (Scratch, i64) {
+    let mut sum = 0;
+    for _ in 0..N {
+        sum += neurlang_file_read(black_box(fd), black_box(token), 64);
+    }
+    (scratch, sum)
+}
+
+/// Removes the scratch directory outside the measurement.
+fn drop_scratch((scratch, sum): (Scratch, i64)) {
+    assert_eq!(sum, N as i64 * 64, "every read returned 64 bytes");
+    drop(scratch);
+}
+
+fn abi_chan() -> u64 {
+    neurlang_chan_create() as u64
+}
+
+#[library_benchmark]
+#[bench::one_value(setup = abi_chan)]
+fn abi_chan_send_recv(ch: u64) -> i64 {
+    let mut sum = 0;
+    for i in 0..N as u64 {
+        neurlang_chan_send(black_box(ch), black_box(i));
+        sum += neurlang_chan_recv(black_box(ch));
+    }
+    sum
+}
+
+fn abi_token() -> u64 {
+    leaked_token(64, CAP_READ | CAP_WRITE).1
+}
+
+#[library_benchmark]
+#[bench::read_64(setup = abi_token)]
+fn abi_cap_check(token: u64) -> i64 {
+    let mut sum = 0;
+    for _ in 0..N {
+        sum += neurlang_cap_check(black_box(token), CAP_READ, 64);
+    }
+    sum
+}
+
 /// The request wrk sends, and the server's responses dated at a fixed instant.
 fn http_request() -> (&'static [u8], Responses) {
     let at = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
@@ -367,9 +426,13 @@ library_benchmark_group!(
         stdlib_json_parse_free
 );
 library_benchmark_group!(name = aio; benchmarks = timer_insert_cancel, aio_empty_poll);
+library_benchmark_group!(
+    name = abi;
+    benchmarks = abi_file_read, abi_chan_send_recv, abi_cap_check
+);
 
 main!(
     // Generated code is rewritten in place: make valgrind notice it wherever it runs.
     config = LibraryBenchmarkConfig::default().valgrind_args(["--smc-check=all"]);
-    library_benchmark_groups = errno, pool, ext, safe_buffer, stdlib, aio, http
+    library_benchmark_groups = errno, pool, ext, safe_buffer, stdlib, aio, http, abi
 );

@@ -69,7 +69,11 @@ mod linux {
 }
 
 #[cfg(target_os = "linux")]
-criterion::criterion_group!(benches, linux::keepalive_roundtrip);
+criterion::criterion_group!(
+    benches,
+    neurlang_benches::machine::header,
+    linux::keepalive_roundtrip
+);
 #[cfg(target_os = "linux")]
 criterion::criterion_main!(benches);
 

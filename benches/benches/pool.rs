@@ -197,5 +197,5 @@ mod floor {
     }
 }
 
-criterion_group!(benches, pool);
+criterion_group!(benches, neurlang_benches::machine::header, pool);
 criterion_main!(benches);

@@ -37,5 +37,5 @@ fn open_3_deep(c: &mut Criterion) {
     std::fs::remove_dir_all(&root).unwrap();
 }
 
-criterion_group!(benches, open_3_deep);
+criterion_group!(benches, neurlang_benches::machine::header, open_3_deep);
 criterion_main!(benches);

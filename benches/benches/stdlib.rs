@@ -247,5 +247,10 @@ fn threads(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, single_thread, threads);
+criterion_group!(
+    benches,
+    neurlang_benches::machine::header,
+    single_thread,
+    threads
+);
 criterion_main!(benches);

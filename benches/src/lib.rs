@@ -1,9 +1,12 @@
-//! Shared code of the Neurlang benches: the instruction-count gate's checker (see
-//! `benches/README.md` and `ci/bench-gate.sh`) and the nginx comparison (driver, servers,
-//! load generators; `ci/nginx-compare.sh` and `benches/http.rs`).
+//! Shared code of the Neurlang benches: the set-up of the C-ABI benches, the instruction-count
+//! gate's checker (see `benches/README.md` and `ci/bench-gate.sh`), the nginx comparison
+//! (driver, servers, load generators; `ci/nginx-compare.sh` and `benches/http.rs`), and the
+//! machine every bench prints first.
 
+pub mod abi;
 #[cfg(target_os = "linux")]
 pub mod ceiling;
 #[cfg(target_os = "linux")]
 pub mod compare;
 pub mod gate;
+pub mod machine;

@@ -14,6 +14,8 @@ use std::io::Read;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // gungraun captures what the bench binary prints, so the gate's machine line comes from here.
+    neurlang_benches::machine::print();
     let update = std::env::args().any(|a| a == "--update");
     let mut input = String::new();
     if let Err(e) = std::io::stdin().read_to_string(&mut input) {

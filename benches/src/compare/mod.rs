@@ -4,6 +4,7 @@
 //! requests/s, requests per server CPU-second and p99 latency, and ours/nginx ratios computed per
 //! round. Linux only (`/proc`, `taskset`).
 
+pub mod chart;
 pub mod load;
 pub mod procfs;
 pub mod report;
@@ -39,7 +40,8 @@ usage: nginx-compare [--workers 1,2] [--rounds 5] [--duration 10] [--ab-requests
   --name NAME        its name in the report (default neurlang, or nginx-2 with --server nginx)
   --nginx-listen OPTS  parameters added to nginx's `listen` directive, e.g. \"deferred reuseport\"
                      (the kernel features this server uses on Linux; default: none, nginx's defaults)
-  --out DIR          where nginx-compare.json and nginx-compare.md go (default ci/out)";
+  --out DIR          where nginx-compare.json, nginx-compare.md and nginx-compare.svg (the
+                     requests per server CPU-second as a bar chart) go (default ci/out)";
 
 /// The command-line options.
 #[derive(Debug, Clone, PartialEq)]
@@ -211,12 +213,7 @@ fn version(tool: &str, flag: &str) -> String {
 }
 
 fn meta(opts: &Options, args: &[String]) -> Meta {
-    let read = |path: &str| fs::read_to_string(path).unwrap_or_default();
-    let cpuinfo = read("/proc/cpuinfo");
-    let cpu = cpuinfo
-        .lines()
-        .find_map(|l| l.strip_prefix("model name")?.split_once(':'))
-        .map_or("unknown CPU".into(), |(_, m)| m.trim().to_string());
+    let machine = crate::machine::Machine::current();
     let now = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH);
     let nginx = version("nginx", "-v");
     let wrk = version("wrk", "-v");
@@ -232,8 +229,9 @@ fn meta(opts: &Options, args: &[String]) -> Meta {
             .trim_start_matches("This is ")
             .replace(", Version", "")
             .replace(" <$Revision$>", ""),
-        kernel: read("/proc/sys/kernel/osrelease").trim().to_string(),
-        cpu,
+        kernel: machine.kernel.trim_start_matches("Linux ").to_string(),
+        cpu: machine.cpu,
+        cores: machine.cores,
         server_command: opts.server.clone(),
         nginx_listen: opts.nginx_listen.clone(),
         rounds: opts.rounds,
@@ -287,6 +285,7 @@ fn drive(opts: &Options, args: &[String]) -> Result<(), String> {
             )
         })?
     };
+    crate::machine::print();
     let meta = meta(opts, args);
     println!(
         "nginx-compare: {} vs {} ({}), workers {:?}, {} rounds, wrk {} s, ab {} requests",
@@ -364,6 +363,7 @@ fn drive(opts: &Options, args: &[String]) -> Result<(), String> {
     for (file, text) in [
         ("nginx-compare.json", json + "\n"),
         ("nginx-compare.md", report::markdown(&results)),
+        ("nginx-compare.svg", chart::svg(&results.summaries)),
     ] {
         let path = opts.out.join(file);
         fs::write(&path, text).map_err(|e| format!("writing {path:?}: {e}"))?;

@@ -115,6 +115,8 @@ pub struct Meta {
     pub ab: String,
     pub kernel: String,
     pub cpu: String,
+    /// Cores the driver could run on.
+    pub cores: usize,
     pub server_command: String,
     /// Parameters added to nginx's `listen` directive (empty: its defaults).
     pub nginx_listen: String,
@@ -241,7 +243,7 @@ pub fn markdown(results: &Results) -> String {
     let failed: Vec<&Run> = results.runs.iter().filter(|r| !r.ok).collect();
     let mut s = format!(
         "`{}` ({})\n\n\
-         {}, {}, {}; Linux {}; {}. Server (`{}`) pinned to CPU {}, load generator to CPU {}; \
+         {}, {}, {}; Linux {}; {}, {} cores. Server (`{}`) pinned to CPU {}, load generator to CPU {}; \
          {} interleaved rounds of `wrk -t1 -c{} -d{}s --latency` (keep-alive) and \
          `ab -q -n {} -c {}` (HTTP/1.0, a connection per request); medians over the rounds, \
          ratios = median of the per-round ratios (p99 ratio below 1 = lower latency). \
@@ -254,6 +256,7 @@ pub fn markdown(results: &Results) -> String {
         m.ab,
         m.kernel,
         m.cpu,
+        m.cores,
         m.server_command,
         m.server_cpu,
         m.load_cpu,
