@@ -40,7 +40,7 @@ pub mod scratch;
 pub mod script;
 pub mod snapshot;
 
-pub use case::{Case, CaseError, CaseResult, Outcome, note};
+pub use case::{Case, CaseError, CaseResult, MACHINE_CODE, Outcome, is_machine_code, note};
 pub use host::Host;
 pub use scratch::Scratch;
 
