@@ -60,7 +60,7 @@ mod agree;
 mod env;
 mod exec;
 
-pub use agree::{call_labels, in_machine_code};
+pub use agree::{FRESH, call_labels, in_machine_code};
 pub use env::{BOGUS, Env, SENTINEL, SETUP, Sink, permissions};
 pub use exec::{
     Call, Callee, EXECUTORS, Executor, Jit, Outcome, Rust, err_name, executor, selected,
