@@ -25,6 +25,16 @@ pub const DEFAULT_DEADLINE_SECS: u64 = 120;
 /// need more).
 pub const DEADLINE_ENV: &str = "NEURLANG_CASE_DEADLINE_SECS";
 
+/// The suffix of the cases of the machine-code column: `stdlib.script.vec_basic.mc` makes the
+/// calls of `stdlib.script.vec_basic` from machine code ([`crate::script::in_machine_code`]).
+/// The report counts them apart, per area.
+pub const MACHINE_CODE: &str = ".mc";
+
+/// Whether the case named `name` is of the machine-code column.
+pub fn is_machine_code(name: &str) -> bool {
+    name.ends_with(MACHINE_CODE)
+}
+
 /// Why a case did not pass.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CaseError {

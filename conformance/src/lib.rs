@@ -18,7 +18,10 @@
 //!
 //! The `abi` and `stdlib` areas share one step-script language ([`script`]): every call step is
 //! one [`script::Call`] made by a [`script::Executor`], with arguments resolved and results
-//! checked in Rust.
+//! checked in Rust. Each script, and each crypto vector of `ext`, also runs in the machine-code
+//! column: a sibling case `….mc` ([`MACHINE_CODE`]) whose calls the test JIT ([`jit`]) makes
+//! from machine code, agreeing call by call with a Rust run ([`script::in_machine_code`]); the
+//! report counts those cases in a row `AREA (machine code)` of their own.
 //!
 //! Known failures are data too (`cases/known-failures.toml`): they run, and their outcome is
 //! inverted, so a fix that makes one pass is noticed.
@@ -40,7 +43,7 @@ pub mod scratch;
 pub mod script;
 pub mod snapshot;
 
-pub use case::{Case, CaseError, CaseResult, Outcome, note};
+pub use case::{Case, CaseError, CaseResult, MACHINE_CODE, Outcome, is_machine_code, note};
 pub use host::Host;
 pub use scratch::Scratch;
 

@@ -44,6 +44,16 @@ pub struct CaseReport {
     pub ms: f64,
 }
 
+impl CaseReport {
+    /// The row of the tables that counts it: its area, or `AREA (machine code)`.
+    pub fn row(&self) -> String {
+        match crate::is_machine_code(&self.name) {
+            true => format!("{} (machine code)", self.area),
+            false => self.area.clone(),
+        }
+    }
+}
+
 /// A case's status in a report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, PartialOrd, Ord)]
 #[serde(rename_all = "snake_case")]
@@ -233,11 +243,13 @@ impl Counts {
 }
 
 impl Report {
-    /// Counts per area, areas in name order.
+    /// Counts per row of the tables, in name order: each area's cases, then (a row named
+    /// `AREA (machine code)`, right after its area's) the area's cases of the machine-code column
+    /// ([`crate::MACHINE_CODE`]), which its first row does not count.
     pub fn by_area(&self) -> BTreeMap<String, Counts> {
         let mut m: BTreeMap<String, Counts> = BTreeMap::new();
         for c in &self.cases {
-            m.entry(c.area.clone()).or_default().add(c.status);
+            m.entry(c.row()).or_default().add(c.status);
         }
         m
     }
@@ -264,14 +276,14 @@ impl Report {
         );
         let _ = writeln!(
             out,
-            "{:<14} {:>7} {:>7} {:>7} {:>7} {:>7}",
+            "{:<22} {:>7} {:>7} {:>7} {:>7} {:>7}",
             "area", "passed", "failed", "skipped", "known", "total"
         );
-        let _ = writeln!(out, "{}", "-".repeat(55));
+        let _ = writeln!(out, "{}", "-".repeat(63));
         for (area, c) in self.by_area() {
             let _ = writeln!(
                 out,
-                "{area:<14} {:>7} {:>7} {:>7} {:>7} {:>7}",
+                "{area:<22} {:>7} {:>7} {:>7} {:>7} {:>7}",
                 c.pass,
                 c.fail,
                 c.skip,
@@ -280,10 +292,10 @@ impl Report {
             );
         }
         let t = self.totals();
-        let _ = writeln!(out, "{}", "-".repeat(55));
+        let _ = writeln!(out, "{}", "-".repeat(63));
         let _ = writeln!(
             out,
-            "{:<14} {:>7} {:>7} {:>7} {:>7} {:>7}",
+            "{:<22} {:>7} {:>7} {:>7} {:>7} {:>7}",
             "all",
             t.pass,
             t.fail,
@@ -449,8 +461,8 @@ impl SkipGroup<'_> {
     }
 }
 
-/// Merges reports of several platforms into one markdown matrix: counts per area and platform,
-/// then every case whose status is not `pass` on at least one platform.
+/// Merges reports of several platforms into one markdown matrix: counts per area and platform
+/// (the machine-code column in a row of its own under each area that has one), then every case whose status is not `pass` on at least one platform.
 pub fn merge_markdown(reports: &[Report]) -> String {
     let mut out = String::from("# Neurlang conformance matrix\n\n");
     let labels: Vec<String> = reports.iter().map(|r| r.host.label()).collect();
@@ -584,6 +596,51 @@ mod tests {
             r.render_text(false)
                 .contains("  meta.hangs_report: timed out after 1 s"),
             "the failure list names the case"
+        );
+    }
+
+    #[test]
+    fn the_machine_code_column_is_a_row_of_its_own_right_after_its_area() {
+        let mut r = report(
+            "linux",
+            &[
+                ("abi.a", Status::Pass, ""),
+                (
+                    "abi.a.mc",
+                    Status::Fail,
+                    "step 1: machine code gave 0, Rust gave 1",
+                ),
+                ("abi.b", Status::Pass, ""),
+                ("abi.b.mc", Status::Pass, ""),
+            ],
+        );
+        r.cases.push(CaseReport {
+            area: "aio".into(),
+            ..r.cases[0].clone()
+        });
+        let rows: Vec<(String, Counts)> = r.by_area().into_iter().collect();
+        let row = |pass, fail| Counts {
+            pass,
+            fail,
+            ..Counts::default()
+        };
+        assert_eq!(
+            rows,
+            [
+                ("abi".into(), row(2, 0)),
+                ("abi (machine code)".into(), row(1, 1)),
+                ("aio".into(), row(1, 0)),
+            ]
+        );
+        let text = r.render_text(false);
+        assert!(
+            text.contains("\nabi (machine code)           1       1       0       0       2\n"),
+            "{text}"
+        );
+        let md = merge_markdown(&[r]);
+        assert!(
+            md.contains("| abi | 2 ✅ |\n| abi (machine code) | 1 ✅ 1 ❌ |\n| aio | 1 ✅ |"),
+            "{md}"
         );
     }
 

@@ -171,6 +171,17 @@ fn context_arity(id: u64) -> Option<usize> {
         .map(|i| i.arg_count)
 }
 
+/// Why this host cannot run generated code (no target for its architecture, or a pool that
+/// cannot execute), found once by loading a `halt`; `None` where it can.
+pub fn unsupported() -> Option<String> {
+    static WHY: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    WHY.get_or_init(|| match Program::compile("halt") {
+        Err(e @ Error::Unsupported(_)) => Some(e.to_string()),
+        _ => None,
+    })
+    .clone()
+}
+
 /// Runs `f` with a current context (for the C ABI, on this thread) whose registry is the
 /// standard library over handle tables of its own; returns what `f` returned and the handles
 /// still live after it.

@@ -135,6 +135,17 @@ impl Env {
         Env::with_ctx(ctx, out, Some(root), None)
     }
 
+    /// A context with no permissions and the built-in extensions (the crypto vectors' calls).
+    pub fn builtins() -> Env {
+        let out = Sink::default();
+        let ctx = Context::with_io(
+            IOPermissions::default(),
+            Box::new(std::io::empty()),
+            Box::new(out.clone()),
+        );
+        Env::with_ctx(ctx, out, None, None)
+    }
+
     /// A context with no permissions whose registry holds only the stdlib extensions, over
     /// handle tables of its own: [`Env::finish`] fails if the script leaked a handle.
     pub fn stdlib() -> Env {

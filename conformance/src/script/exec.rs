@@ -2,11 +2,16 @@
 //! arguments, an [`Outcome`], and an [`Executor`] that makes the call. Argument resolution and
 //! every check happen around it (in [`super::Env`] and [`super::run`]), so any executor that
 //! can call a C function or `neurlang_ext_call` with words can run every script.
+//!
+//! Two executors: [`Rust`] (function pointers and the registry, so failures carry their
+//! [`ExtError`]) and [`Jit`] (each call compiled by the test JIT and run as machine code, so a
+//! failure is only its code: what the C ABI carries).
 
-#![allow(unsafe_code)] // The Rust executor calls the C ABI through its table.
+#![allow(unsafe_code)] // Both executors call the C ABI, which takes raw pointers.
 
 use super::Env;
 use super::abi;
+use crate::jit;
 use neurlang::ext::ExtId;
 use neurlang::runtime::{Context, Errno, ExtError};
 use std::sync::Arc;
@@ -74,6 +79,24 @@ impl Outcome {
         }
     }
 
+    /// The failure an extension reports as `e`, with its name (as the [`Rust`] executor reports
+    /// it).
+    pub fn failed(e: ExtError) -> Outcome {
+        Outcome::from_ext_result(Err(e))
+    }
+
+    /// Whether `self` and `other` are the same outcome as far as both know: the same value, or
+    /// the same code and, when both name the error, the same name. An executor that reports
+    /// only the code (the [`Jit`]: the C ABI carries no name) is compared by code.
+    pub fn agrees(&self, other: &Outcome) -> bool {
+        match (self, other) {
+            (Outcome::Failed { code, detail }, Outcome::Failed { code: c, detail: d }) => {
+                code == c && (detail.is_none() || d.is_none() || detail == d)
+            }
+            _ => self == other,
+        }
+    }
+
     /// The word a step saves: the value, or the negative code.
     pub fn word(&self) -> u64 {
         match self {
@@ -122,7 +145,15 @@ pub trait Executor {
     fn call(&mut self, env: &mut Env, call: &Call) -> Outcome;
 }
 
-/// The executor of today's suite: C functions through Rust function pointers ([`abi::ABI`]),
+/// The table entry of C function `name` (a [`Callee::Abi`] names one).
+fn entry(name: &str) -> &'static abi::AbiFn {
+    abi::ABI
+        .iter()
+        .find(|f| f.name == name)
+        .unwrap_or_else(|| panic!("{name} is not in the ABI table"))
+}
+
+/// The default executor: C functions through Rust function pointers ([`abi::ABI`]),
 /// extensions through [`ExtensionRegistry::call`](neurlang::runtime::ExtensionRegistry::call)
 /// of the context's registry, so that failures carry their [`ExtError`].
 #[derive(Debug)]
@@ -133,10 +164,7 @@ impl Executor for Rust {
         let ctx = Arc::clone(env.ctx());
         match call.callee {
             Callee::Abi(name) => {
-                let f = abi::ABI
-                    .iter()
-                    .find(|f| f.name == name)
-                    .unwrap_or_else(|| panic!("{name} is not in the ABI table"));
+                let f = entry(name);
                 // SAFETY: the pointers come from `Env::resolve`, which keeps what they point at
                 // alive and sized as the length passed beside them (or null; `args:…/N` may
                 // claim more than there is, which the runtime must refuse unread); result slots
@@ -157,13 +185,49 @@ impl Executor for Rust {
     }
 }
 
+/// The machine-code executor: each call is compiled by the test JIT ([`crate::jit`]) for the
+/// host's calling convention and run from a pool buffer, in the environment's context. A C
+/// function is called through its address in [`abi::ABI`] ([`jit::call_c`]), an extension
+/// through `neurlang_ext_call2` (at most 2 arguments) or `neurlang_ext_call`
+/// ([`jit::ext_call`]). A failure is only its code (`detail` is `None`), so a check that names
+/// an [`ExtError`] is compared by code (see [`Check`](super::Check)).
+///
+/// Panics when the JIT cannot compile or load a call; [`jit::unsupported`] says beforehand
+/// whether this host can run it at all.
+#[derive(Debug)]
+pub struct Jit;
+
+impl Executor for Jit {
+    fn call(&mut self, env: &mut Env, call: &Call) -> Outcome {
+        let ctx = Arc::clone(env.ctx());
+        let failed = |e: jit::Error| -> ! { panic!("the test JIT could not make {call:?}: {e}") };
+        match call.callee {
+            Callee::Abi(name) => {
+                let f = entry(name);
+                // SAFETY: `f.addr()` is the address of `f`, an `extern "C"` function of the
+                // runtime taking `f.args.len()` integer or pointer words and returning `i64`
+                // (the table coerces it to that signature); `Call` holds exactly that many
+                // (`Executor::call`). The pointers come from `Env::resolve`, as for `Rust`.
+                let ret = Context::scoped(&ctx, || unsafe { jit::call_c((f.addr)(), &call.args) });
+                Outcome::from_ret(ret.unwrap_or_else(|e| failed(e)) as i64)
+            }
+            Callee::Ext(id) => {
+                let (status, result) = Context::scoped(&ctx, || jit::ext_call(id, &call.args))
+                    .unwrap_or_else(|e| failed(e));
+                Outcome::from_ext(status, result)
+            }
+        }
+    }
+}
+
 /// The executors a run can choose (`$NEURLANG_SCRIPT_EXECUTOR`, default `rust`).
-pub const EXECUTORS: &[&str] = &["rust"];
+pub const EXECUTORS: &[&str] = &["rust", "jit"];
 
 /// The executor named `name`.
 pub fn executor(name: &str) -> Result<Box<dyn Executor>, String> {
     match name {
         "rust" => Ok(Box::new(Rust)),
+        "jit" => Ok(Box::new(Jit)),
         other => Err(format!(
             "unknown script executor `{other}` (known: {})",
             EXECUTORS.join(", ")

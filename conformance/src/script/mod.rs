@@ -12,7 +12,9 @@
 //!
 //! **A call** resolves its arguments to `u64` words in Rust, becomes one [`Call`] of a
 //! [`Callee`], is made by an [`Executor`] (the [`Rust`] one unless the run chooses another,
-//! `$NEURLANG_SCRIPT_EXECUTOR`), and its [`Outcome`] is checked in Rust. `VAR =` saves the
+//! `$NEURLANG_SCRIPT_EXECUTOR=jit`), and its [`Outcome`] is checked in Rust. Every script also
+//! runs in the machine-code column ([`in_machine_code`], the areas' `….mc` cases): again with
+//! the [`Jit`] executor, agreeing call by call with the Rust run. `VAR =` saves the
 //! result (the value, or the negative code) as `$VAR`. Without `-> CHECK` the call must
 //! succeed. Arguments:
 //!
@@ -36,7 +38,9 @@
 //! value), `ECODE [DETAIL]` (failure with this code; DETAIL, the rest of the line, must also be
 //! what the executor reports beyond the code when it reports anything: the [`Rust`] executor
 //! names an extension's error, `InvalidHandle`, `OutOfBounds`, or the message of
-//! `InvalidArgument` such as `index out of range`), `str "TEXT"` (a string handle with this
+//! `InvalidArgument` such as `index out of range`; the [`Jit`] executor reports only the code,
+//! as the C ABI does, so in the machine-code column these checks compare the code, and the name
+//! is checked by the Rust run of the same case), `str "TEXT"` (a string handle with this
 //! text), `json TEXT` (a JSON handle that stringifies to TEXT exactly), `vec [1, -1]` (a vec
 //! handle with these elements), `strs ["a", ""]` (a vec of string handles with these texts),
 //! `f64 2.5` (these `f64` bits). `; free` frees the result (and the strings of `strs`) after the
@@ -52,11 +56,15 @@
 //! [`Env::stdlib`] fails if a handle is still live.
 
 pub mod abi;
+mod agree;
 mod env;
 mod exec;
 
+pub use agree::{FRESH, call_labels, in_machine_code};
 pub use env::{BOGUS, Env, SENTINEL, SETUP, Sink, permissions};
-pub use exec::{Call, Callee, EXECUTORS, Executor, Outcome, Rust, err_name, executor, selected};
+pub use exec::{
+    Call, Callee, EXECUTORS, Executor, Jit, Outcome, Rust, err_name, executor, selected,
+};
 use neurlang::runtime::Errno;
 
 /// One step, parsed.
@@ -349,9 +357,13 @@ fn verify(env: &mut Env, check: &Check, got: &Outcome, free: bool) -> Result<(),
 }
 
 /// Runs `steps` in `env` with the executor named `executor`, then [`Env::finish`].
-pub fn run_with(mut env: Env, executor: &str, steps: &[Step]) -> Result<(), String> {
-    let mut exec = exec::executor(executor)?;
-    run(&mut env, exec.as_mut(), steps)?;
+pub fn run_with(env: Env, executor: &str, steps: &[Step]) -> Result<(), String> {
+    run_in(env, exec::executor(executor)?.as_mut(), steps)
+}
+
+/// Runs `steps` in `env` with `exec`, then [`Env::finish`].
+pub fn run_in(mut env: Env, exec: &mut dyn Executor, steps: &[Step]) -> Result<(), String> {
+    run(&mut env, exec, steps)?;
     env.finish()
 }
 

@@ -4,6 +4,10 @@
 //!   C header, and every documented error covered by a row;
 //! - `abi.<function>.<row>`: a step script per row (the language of [`crate::script`]) whose
 //!   last step gets the row's `expect` as its check, then the `then` steps;
+//! - `abi.<function>.<row>.mc`: the same row in the machine-code column
+//!   ([`script::in_machine_code`]): each call made from machine code through the function's
+//!   address (`jit::call_c`), agreeing call by call with a Rust run (a C function's failure is
+//!   a code in both, so nothing is compared by code only here that was not already);
 //! - `abi.escape.*`: sandbox-escape attempts (`cases/abi-escape.toml`), each denied with nothing
 //!   touched outside the allowed root;
 //! - `abi.race.*`: race trials of the sandbox (`cases/abi-race.toml`), a thread swapping
@@ -25,7 +29,7 @@ mod race;
 mod syscall;
 
 use crate::script::{self, Check, Env};
-use crate::{Case, CaseError, CaseResult, Ctx, Scratch, ensure, fail};
+use crate::{Case, CaseError, CaseResult, Ctx, MACHINE_CODE, Scratch, ensure, fail};
 use neurlang::runtime::Errno;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -105,7 +109,19 @@ pub fn cases(ctx: &Ctx) -> Result<Vec<Case>, String> {
         let skip = row.skip_on.get(&platform).cloned();
         let name = format!("{}.{}", row.function, row.name);
         let executor = executor.clone();
-        cases.push(Case::new("abi", name, move || run_row(&row, want, &executor)).skip_if(skip));
+        let (row2, want2) = (row.clone(), want.clone());
+        cases.push(
+            Case::new("abi", name.clone(), move || {
+                run_row(&row, want, script::executor(&executor)?.as_mut())
+            })
+            .skip_if(skip.clone()),
+        );
+        cases.push(
+            Case::new("abi", format!("{name}{MACHINE_CODE}"), move || {
+                in_machine_code(&row2, &want2)
+            })
+            .skip_if(skip),
+        );
     }
     cases.extend(escape::cases(ctx)?);
     cases.extend(race::cases(ctx)?);
@@ -115,8 +131,22 @@ pub fn cases(ctx: &Ctx) -> Result<Vec<Case>, String> {
     Ok(cases)
 }
 
-/// Runs a row's steps, the last with the row's `expect` as its check, then its `then` steps.
-fn run_row(row: &Row, want: Check, executor: &str) -> CaseResult {
+/// Runs a row in the machine-code column ([`script::in_machine_code`]).
+fn in_machine_code(row: &Row, want: &Check) -> CaseResult {
+    let mut labels = script::call_labels(&script::parse(&row.steps)?, "");
+    labels.extend(script::call_labels(
+        &script::parse(&row.then)?,
+        "after the call: ",
+    ));
+    script::in_machine_code(
+        |exec| run_row(row, want.clone(), exec),
+        |i, _| labels[i].clone(),
+    )
+}
+
+/// Runs a row's steps with `exec`, the last with the row's `expect` as its check, then its
+/// `then` steps.
+fn run_row(row: &Row, want: Check, exec: &mut dyn script::Executor) -> CaseResult {
     let scratch = Scratch::new("abi").map_err(|e| CaseError::Fail(e.to_string()))?;
     let root = scratch
         .path()
@@ -132,9 +162,8 @@ fn run_row(row: &Row, want: Check, executor: &str) -> CaseResult {
         "the last step has no check of its own: the row's `expect` is its check"
     );
     last.check = Some(want);
-    let mut exec = script::executor(executor)?;
-    script::run(&mut env, exec.as_mut(), &steps)?;
-    script::run(&mut env, exec.as_mut(), &then).map_err(|e| format!("after the call: {e}"))?;
+    script::run(&mut env, exec, &steps)?;
+    script::run(&mut env, exec, &then).map_err(|e| format!("after the call: {e}"))?;
     Ok(env.finish()?)
 }
 

@@ -3,13 +3,22 @@
 //! ([`neurlang::ext::ids::CRYPTO`]) against known-answer vectors (FIPS 180-2, RFC 4231, RFC 7914, RFC 8032,
 //! RFC 7748, typed in `cases/ext.toml`) and the Wycheproof sets (`vectors/wycheproof`), every
 //! vector one case, all called through `ExtensionRegistry::call` with capability tokens.
+//!
+//! Every vector that calls an extension has a sibling `NAME.mc`, the machine-code column: the
+//! same calls made from machine code through `neurlang_ext_call2`/`neurlang_ext_call` (the
+//! test JIT, [`crate::script::Jit`]), agreeing call by call with a Rust run
+//! ([`script::in_machine_code`]). There a check for a named error (`CryptoFailure` of a
+//! rejected X25519 derivation or AES-GCM decryption, `OutOfBounds` of a short Ed25519
+//! signature) compares the code only, as the C ABI returns no name; the Rust run checks the
+//! name.
 
 mod wycheproof;
 
 use std::ops::RangeInclusive;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
-use crate::{Case, CaseError, CaseResult, Ctx, ensure, ensure_eq, fail};
+use crate::script::{self, Call, Callee, Env, Executor, Outcome, Rust};
+use crate::{Case, CaseError, CaseResult, Ctx, MACHINE_CODE, ensure, ensure_eq, fail};
 use neurlang::ext::ids;
 use neurlang::runtime::{
     CapPermissions, CapToken as Token, Capability, ExtError, ExtId, ExtensionRegistry,
@@ -144,6 +153,66 @@ pub(crate) fn call(id: ExtId, args: &[u64]) -> Result<u64, ExtError> {
     registry().call(id, args, &mut [0u64; 1])
 }
 
+/// The extension calls of one vector, made by one executor: [`Rust`] for the vector's case,
+/// both in turn for its `.mc` sibling.
+pub(crate) struct Calls<'a> {
+    env: Env,
+    exec: &'a mut dyn Executor,
+}
+
+impl<'a> Calls<'a> {
+    fn new(exec: &'a mut dyn Executor) -> Calls<'a> {
+        Calls {
+            env: Env::builtins(),
+            exec,
+        }
+    }
+
+    /// Calls extension `id` with `args`.
+    pub(crate) fn call(&mut self, id: ExtId, args: &[u64]) -> Outcome {
+        let call = Call {
+            callee: Callee::Ext(u64::from(id.get())),
+            args: args.to_vec(),
+        };
+        self.exec.call(&mut self.env, &call)
+    }
+}
+
+/// A check of one vector, run in a column.
+pub(crate) type Check = dyn Fn(&mut Calls) -> CaseResult + Send + Sync;
+
+/// The case `ext.NAME`, its calls made by [`Rust`], and `ext.NAME.mc`, made from machine code.
+pub(crate) fn both_columns(name: String, skip: Option<String>, check: Arc<Check>) -> [Case; 2] {
+    let mc = Arc::clone(&check);
+    let label = |i: usize, call: &Call| {
+        let name = match call.callee {
+            Callee::Ext(id) => u32::try_from(id)
+                .ok()
+                .and_then(|id| registry().info(id))
+                .map_or("?", |i| i.name.as_str()),
+            Callee::Abi(name) => name,
+        };
+        format!("call {} ({name})", i + 1)
+    };
+    [
+        Case::new("ext", name.clone(), move || {
+            check(&mut Calls::new(&mut Rust))
+        })
+        .skip_if(skip.clone()),
+        Case::new("ext", format!("{name}{MACHINE_CODE}"), move || {
+            script::in_machine_code(|exec| mc(&mut Calls::new(exec)), label)
+        })
+        .skip_if(skip),
+    ]
+}
+
+/// `got` is the failure `e`: by name where the executor names it, else (machine code) by code.
+pub(crate) fn ensure_failed(got: &Outcome, e: ExtError, what: &str) -> CaseResult {
+    let want = Outcome::failed(e);
+    ensure!(got.agrees(&want), "{what}: got {got}, expected {want}");
+    Ok(())
+}
+
 pub fn cases(ctx: &Ctx) -> Result<Vec<Case>, String> {
     let file: ExtFile = ctx.table("ext.toml")?;
     let mut cases = Vec::new();
@@ -159,33 +228,24 @@ pub fn cases(ctx: &Ctx) -> Result<Vec<Case>, String> {
         ));
     }
     for k in file.sha256 {
-        cases.push(Case::new("ext", format!("sha256.{}", k.name), move || {
-            sha256(&k)
-        }));
+        let name = format!("sha256.{}", k.name);
+        cases.extend(both_columns(name, None, Arc::new(move |c| sha256(&k, c))));
     }
     for k in file.hmac {
-        cases.push(Case::new(
-            "ext",
-            format!("hmac_sha256.{}", k.name),
-            move || hmac(&k),
-        ));
+        let name = format!("hmac_sha256.{}", k.name);
+        cases.extend(both_columns(name, None, Arc::new(move |c| hmac(&k, c))));
     }
     for k in file.pbkdf2 {
-        cases.push(Case::new(
-            "ext",
-            format!("pbkdf2_sha256.{}", k.name),
-            move || pbkdf2(&k),
-        ));
+        let name = format!("pbkdf2_sha256.{}", k.name);
+        cases.extend(both_columns(name, None, Arc::new(move |c| pbkdf2(&k, c))));
     }
     for k in file.ed25519 {
-        cases.push(Case::new("ext", format!("ed25519.{}", k.name), move || {
-            ed25519(&k)
-        }));
+        let name = format!("ed25519.{}", k.name);
+        cases.extend(both_columns(name, None, Arc::new(move |c| ed25519(&k, c))));
     }
     for k in file.x25519 {
-        cases.push(Case::new("ext", format!("x25519.{}", k.name), move || {
-            x25519(&k)
-        }));
+        let name = format!("x25519.{}", k.name);
+        cases.extend(both_columns(name, None, Arc::new(move |c| x25519(&k, c))));
     }
     cases.extend(wycheproof::cases(ctx)?);
     Ok(cases)
@@ -238,22 +298,22 @@ fn table_row(row: &Row) -> CaseResult {
     Ok(())
 }
 
-fn sha256(k: &Sha256Kat) -> CaseResult {
+fn sha256(k: &Sha256Kat, c: &mut Calls) -> CaseResult {
     let msg = k.msg.repeat(k.repeat.unwrap_or(1));
     let (input, out) = (Buf::input(msg.as_bytes()), Buf::output(32));
     ensure_eq!(
-        call(ids::SHA256, &[input.tok(), msg.len() as u64, out.tok()]),
-        Ok(0)
+        c.call(ids::SHA256, &[input.tok(), msg.len() as u64, out.tok()]),
+        Outcome::Value(0)
     );
     ensure_eq!(out.bytes(), hex(&k.digest)?, "digest");
     Ok(())
 }
 
-fn hmac(k: &HmacKat) -> CaseResult {
+fn hmac(k: &HmacKat, c: &mut Calls) -> CaseResult {
     let (key, data) = (hex(&k.key)?, hex(&k.data)?);
     let (kb, db, out) = (Buf::input(&key), Buf::input(&data), Buf::output(32));
     ensure_eq!(
-        call(
+        c.call(
             ids::HMAC_SHA256,
             &[
                 kb.tok(),
@@ -263,14 +323,14 @@ fn hmac(k: &HmacKat) -> CaseResult {
                 out.tok()
             ]
         ),
-        Ok(0)
+        Outcome::Value(0)
     );
     let want = hex(&k.mac)?;
     ensure_eq!(out.bytes()[..want.len()], want[..], "mac");
     Ok(())
 }
 
-fn pbkdf2(k: &Pbkdf2Kat) -> CaseResult {
+fn pbkdf2(k: &Pbkdf2Kat, c: &mut Calls) -> CaseResult {
     let (pw, salt, want) = (hex(&k.password)?, hex(&k.salt)?, hex(&k.dk)?);
     let (pb, sb, out) = (Buf::input(&pw), Buf::input(&salt), Buf::output(want.len()));
     let args = [
@@ -282,12 +342,12 @@ fn pbkdf2(k: &Pbkdf2Kat) -> CaseResult {
         out.tok(),
         want.len() as u64,
     ];
-    ensure_eq!(call(ids::PBKDF2_SHA256, &args), Ok(0));
+    ensure_eq!(c.call(ids::PBKDF2_SHA256, &args), Outcome::Value(0));
     ensure_eq!(out.bytes(), want, "derived key");
     Ok(())
 }
 
-fn ed25519(k: &Ed25519Kat) -> CaseResult {
+fn ed25519(k: &Ed25519Kat, c: &mut Calls) -> CaseResult {
     let (sk, pk, msg, want) = (hex(&k.secret)?, hex(&k.public)?, hex(&k.msg)?, hex(&k.sig)?);
     let (skb, pkb, mb, sig) = (
         Buf::input(&sk),
@@ -296,44 +356,44 @@ fn ed25519(k: &Ed25519Kat) -> CaseResult {
         Buf::output(64),
     );
     ensure_eq!(
-        call(
+        c.call(
             ids::ED25519_SIGN,
             &[skb.tok(), mb.tok(), msg.len() as u64, sig.tok()]
         ),
-        Ok(0)
+        Outcome::Value(0)
     );
     ensure_eq!(sig.bytes(), want, "signature");
     ensure_eq!(
-        call(
+        c.call(
             ids::ED25519_VERIFY,
             &[pkb.tok(), mb.tok(), msg.len() as u64, sig.tok()]
         ),
-        Ok(1),
+        Outcome::Value(1),
         "verify"
     );
     let mut bad = want.clone();
     bad[0] ^= 1;
     let badb = Buf::input(&bad);
     ensure_eq!(
-        call(
+        c.call(
             ids::ED25519_VERIFY,
             &[pkb.tok(), mb.tok(), msg.len() as u64, badb.tok()]
         ),
-        Ok(0),
+        Outcome::Value(0),
         "verify of a flipped signature"
     );
     Ok(())
 }
 
-fn x25519(k: &X25519Kat) -> CaseResult {
+fn x25519(k: &X25519Kat, c: &mut Calls) -> CaseResult {
     let (s, u) = (Buf::input(&hex(&k.scalar)?), Buf::input(&hex(&k.u)?));
     let out = Buf::output(32);
-    let got = call(ids::X25519_DERIVE, &[s.tok(), u.tok(), out.tok()]);
+    let got = c.call(ids::X25519_DERIVE, &[s.tok(), u.tok(), out.tok()]);
     if k.out == "rejected" {
-        ensure_eq!(got, Err(ExtError::CryptoFailure), "low-order result");
+        ensure_failed(&got, ExtError::CryptoFailure, "low-order result")?;
         ensure!(out.untouched(), "a rejected derivation wrote its output");
     } else {
-        ensure_eq!(got, Ok(0));
+        ensure_eq!(got, Outcome::Value(0));
         ensure_eq!(out.bytes(), hex(&k.out)?, "shared secret");
     }
     Ok(())

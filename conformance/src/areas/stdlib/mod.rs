@@ -10,6 +10,11 @@
 //! - `stdlib.script.NAME`: step scripts (`cases/stdlib-*.toml`, in the language of
 //!   [`crate::script`]) over a registry with handle tables of their own ([`Env::stdlib`]):
 //!   create, operate, free, use after free, each ending with a leak check.
+//! - `stdlib.script.NAME.mc`: the same script in the machine-code column
+//!   ([`script::in_machine_code`]): every call made from machine code through
+//!   `neurlang_ext_call2`/`neurlang_ext_call`, agreeing call by call with a Rust run. The checks
+//!   that name an error (`EINVAL index out of range`, `EBADF InvalidHandle`, …) compare only the
+//!   code there: the C ABI returns no name; the Rust run of the case checks the name.
 //! - `stdlib.coverage`: every operation is called by some script.
 //! - `stdlib.jsontestsuite.…`: JSONTestSuite through `string_from_bytes` → `json_parse` (see
 //!   [`jsonsuite`]).
@@ -17,7 +22,7 @@
 mod jsonsuite;
 
 use crate::script::{self, Env, err_name};
-use crate::{Case, CaseResult, Ctx, ensure, ensure_eq};
+use crate::{Case, CaseResult, Ctx, MACHINE_CODE, ensure, ensure_eq};
 use neurlang::ext::ids;
 use neurlang::runtime::ExtensionRegistry;
 use serde::Deserialize;
@@ -111,6 +116,7 @@ pub fn cases(ctx: &Ctx) -> Result<Vec<Case>, String> {
     }));
     for s in scripts {
         let executor = executor.clone();
+        let steps = s.steps.clone();
         cases.push(Case::new(
             "stdlib",
             format!("script.{}", s.name),
@@ -118,8 +124,20 @@ pub fn cases(ctx: &Ctx) -> Result<Vec<Case>, String> {
                 Ok(script::run_with(
                     Env::stdlib(),
                     &executor,
-                    &script::parse(&s.steps)?,
+                    &script::parse(&steps)?,
                 )?)
+            },
+        ));
+        cases.push(Case::new(
+            "stdlib",
+            format!("script.{}{MACHINE_CODE}", s.name),
+            move || {
+                let steps = script::parse(&s.steps)?;
+                let labels = script::call_labels(&steps, "");
+                script::in_machine_code(
+                    |exec| Ok(script::run_in(Env::stdlib(), exec, &steps)?),
+                    |i, _| labels[i].clone(),
+                )
             },
         ));
     }
