@@ -268,3 +268,37 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn backends_and_errors_read_as_words() {
+    let names = [
+        Backend::DualMap,
+        Backend::MapJit,
+        Backend::Mprotect,
+        Backend::Rwx,
+        Backend::Heap,
+    ]
+    .map(Backend::name);
+    assert_eq!(names, ["dual-map", "map-jit", "mprotect", "rwx", "heap"]);
+    let says = |e: PoolError, words: &[&str]| {
+        let text = e.to_string();
+        for w in words {
+            assert!(text.contains(w), "{text:?} does not say {w:?}");
+        }
+    };
+    says(PoolError::Exhausted { capacity: 7 }, &["exhausted", "7"]);
+    says(
+        PoolError::NoBackend(vec![(Backend::Mprotect, Errno::EPERM)]),
+        &["mprotect", &Errno::EPERM.to_string()],
+    );
+    says(PoolError::Backend(Backend::Rwx, Errno::ENOMEM), &["rwx"]);
+    says(
+        PoolError::TooLarge {
+            len: 9,
+            remaining: 3,
+        },
+        &["9", "3"],
+    );
+    says(PoolError::InvalidConfig("zero slots"), &["zero slots"]);
+    says(PoolError::NotExecutable(Backend::Heap), &["heap"]);
+}
