@@ -302,3 +302,28 @@ fn backends_and_errors_read_as_words() {
     says(PoolError::InvalidConfig("zero slots"), &["zero slots"]);
     says(PoolError::NotExecutable(Backend::Heap), &["heap"]);
 }
+
+#[test]
+fn grows_by_its_initial_size_while_the_limit_allows() {
+    let pool = BufferPool::with_config(
+        &PoolConfig::new(4)
+            .slot_size(64)
+            .max_slots(10)
+            .backend(Backend::Heap),
+    )
+    .unwrap();
+    assert_eq!(pool.capacity(), 4);
+    let mut held: Vec<_> = (0..5).map(|_| pool.acquire().unwrap()).collect();
+    assert_eq!(
+        pool.capacity(),
+        8,
+        "a whole step of 4 while 6 more are allowed"
+    );
+    held.extend((0..4).map(|_| pool.acquire().unwrap()));
+    assert_eq!(pool.capacity(), 10, "the last step is cut at the limit");
+    held.push(pool.acquire().unwrap());
+    assert!(matches!(
+        pool.acquire(),
+        Err(PoolError::Exhausted { capacity: 10 })
+    ));
+}
