@@ -476,3 +476,19 @@ fn backend_mode_matches_the_build() {
         );
     }
 }
+
+#[test]
+fn interest_sets_combine_test_and_remove_flags() {
+    let rw = Interest::READABLE | Interest::WRITABLE;
+    assert!(rw.contains(Interest::READABLE) && rw.contains(rw));
+    assert!(!Interest::READABLE.contains(rw));
+    assert!(!Interest::NONE.contains(Interest::ERROR));
+    assert!(rw.intersects(Interest::WRITABLE) && !rw.intersects(Interest::ERROR));
+    assert_eq!(rw.remove(Interest::READABLE), Interest::WRITABLE);
+    assert_eq!(rw.remove(Interest::ERROR), rw);
+    assert!(rw.remove(rw).is_empty() && !rw.is_empty());
+    let mut i = Interest::NONE;
+    i |= Interest::ERROR;
+    i |= Interest::READABLE;
+    assert_eq!(i, Interest::ERROR | Interest::READABLE);
+}
