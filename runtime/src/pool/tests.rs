@@ -6,6 +6,12 @@ fn heap(slots: usize) -> BufferPool {
     BufferPool::with_config(&PoolConfig::new(slots).slot_size(64).backend(Backend::Heap)).unwrap()
 }
 
+/// A heap pool of `slots` slots that grows up to `max`.
+fn heap_up_to(slots: usize, max: usize) -> BufferPool {
+    let config = PoolConfig::new(slots).slot_size(64).max_slots(max);
+    BufferPool::with_config(&config.backend(Backend::Heap)).unwrap()
+}
+
 /// Bytes of `buf`'s slot, read through the executable view (always readable).
 fn slot_bytes(buf: &ExecutableBuffer<'_>, n: usize) -> Vec<u8> {
     #[allow(unsafe_code)]
@@ -148,13 +154,7 @@ fn exhaustion_is_an_error_and_counted() {
 
 #[test]
 fn grows_in_steps_up_to_the_limit() {
-    let pool = BufferPool::with_config(
-        &PoolConfig::new(2)
-            .slot_size(64)
-            .max_slots(5)
-            .backend(Backend::Heap),
-    )
-    .unwrap();
+    let pool = heap_up_to(2, 5);
     let held: Vec<_> = (0..5).map(|_| pool.acquire().unwrap()).collect();
     let ptrs: HashSet<_> = held.iter().map(|b| b.as_ptr()).collect();
     assert_eq!(ptrs.len(), 5);
@@ -305,13 +305,7 @@ fn backends_and_errors_read_as_words() {
 
 #[test]
 fn grows_by_its_initial_size_while_the_limit_allows() {
-    let pool = BufferPool::with_config(
-        &PoolConfig::new(4)
-            .slot_size(64)
-            .max_slots(10)
-            .backend(Backend::Heap),
-    )
-    .unwrap();
+    let pool = heap_up_to(4, 10);
     assert_eq!(pool.capacity(), 4);
     let mut held: Vec<_> = (0..5).map(|_| pool.acquire().unwrap()).collect();
     assert_eq!(
