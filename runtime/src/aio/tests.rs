@@ -492,3 +492,24 @@ fn interest_sets_combine_test_and_remove_flags() {
     i |= Interest::READABLE;
     assert_eq!(i, Interest::ERROR | Interest::READABLE);
 }
+
+#[test]
+fn an_executor_with_a_woken_task_tells_the_loop_not_to_sleep() -> io::Result<()> {
+    let mut ex = Executor::new(Arc::new(Reactor::new()?));
+    assert!(
+        !ex.set_sleeping(true),
+        "nothing is ready: the loop may block"
+    );
+    assert!(!ex.set_sleeping(false));
+    let done = Arc::new(AtomicBool::new(false));
+    let d = done.clone();
+    ex.spawn(async move { d.store(true, Ordering::SeqCst) });
+    assert!(
+        ex.set_sleeping(true),
+        "a task is ready: the loop must not block"
+    );
+    assert!(!ex.set_sleeping(false), "awake: nothing to report");
+    assert_eq!(ex.run_ready(Executor::BUDGET), 1);
+    assert!(done.load(Ordering::SeqCst) && ex.live() == 0);
+    Ok(())
+}
