@@ -513,3 +513,52 @@ fn an_executor_with_a_woken_task_tells_the_loop_not_to_sleep() -> io::Result<()>
     assert!(done.load(Ordering::SeqCst) && ex.live() == 0);
     Ok(())
 }
+
+/// Linux lets TCP sockets that all set `SO_REUSEADDR` bind one address while none listens;
+/// without it the second bind fails.
+#[cfg(target_os = "linux")]
+#[test]
+fn reuse_addr_lets_a_second_socket_bind_the_same_address() -> io::Result<()> {
+    let bound = |reuse: bool, addr: SocketAddr| -> io::Result<AsyncSocket> {
+        let mut s = AsyncSocket::tcp()?;
+        s.set_reuse_addr(reuse)?;
+        s.bind(addr)?;
+        Ok(s)
+    };
+    let a = bound(true, "127.0.0.1:0".parse().unwrap())?;
+    let addr = a.local_addr()?;
+    assert_ne!(addr.port(), 0);
+    let refused = bound(false, addr).err().map(|e| e.kind());
+    assert_eq!(refused, Some(ErrorKind::AddrInUse));
+    assert_eq!(bound(true, addr)?.local_addr()?, addr);
+    Ok(())
+}
+
+#[cfg(neurlang_defer_accept)]
+#[test]
+fn defer_accept_is_set_on_the_listener() -> io::Result<()> {
+    let mut s = AsyncSocket::tcp()?;
+    let read = |s: &AsyncSocket| {
+        let mut value: libc::c_int = -1;
+        let mut len = size_of::<libc::c_int>() as libc::socklen_t;
+        #[allow(unsafe_code)]
+        // SAFETY: `s.raw()` is an open socket for the call; `value` and `len` are live and
+        // `len` is the size of `value`.
+        let rc = unsafe {
+            libc::getsockopt(
+                s.raw(),
+                libc::IPPROTO_TCP,
+                libc::TCP_DEFER_ACCEPT,
+                (&raw mut value).cast(),
+                &raw mut len,
+            )
+        };
+        assert_eq!(rc, 0, "{}", io::Error::last_os_error());
+        value
+    };
+    assert_eq!(read(&s), 0);
+    s.set_defer_accept(5)?;
+    // The kernel keeps a count of retransmissions and reports it back in seconds: not 0.
+    assert!(read(&s) > 0);
+    Ok(())
+}
