@@ -562,3 +562,61 @@ fn defer_accept_is_set_on_the_listener() -> io::Result<()> {
     assert!(read(&s) > 0);
     Ok(())
 }
+
+#[test]
+fn the_reactor_is_edge_triggered_where_the_poller_supports_it() -> io::Result<()> {
+    let edge = polling::Poller::new()?.supports_edge();
+    assert_eq!(Reactor::new()?.is_edge(), edge);
+    if cfg!(all(target_os = "linux", not(polling_test_poll_backend))) {
+        assert!(edge, "epoll has an edge mode");
+    }
+    Ok(())
+}
+
+#[test]
+fn poll_ready_waits_for_readiness_and_refuses_a_stale_token() -> io::Result<()> {
+    let mut rt = AsyncRuntime::new()?;
+    let (mut c, s) = pair();
+    let t = rt.register_fd(&s, Interest::READABLE)?;
+    let reactor = rt.reactor().clone();
+    let mut cx = std::task::Context::from_waker(Waker::noop());
+    let poll = |cx: &mut std::task::Context<'_>| reactor.poll_ready(t, Interest::READABLE, cx);
+    assert!(poll(&mut cx).is_pending(), "nothing to read yet");
+    c.write_all(b"!")?;
+    wait_ready(&mut rt, t, Interest::READABLE);
+    assert!(matches!(poll(&mut cx), Poll::Ready(Ok(()))));
+    rt.deregister(t)?;
+    let stale = poll(&mut cx);
+    assert!(
+        matches!(&stale, Poll::Ready(Err(e)) if e.kind() == ErrorKind::NotFound),
+        "{stale:?}"
+    );
+    Ok(())
+}
+
+#[test]
+fn writable_readiness_comes_back_once_the_send_buffer_drains() -> io::Result<()> {
+    // Registered for both directions: delivering one must not drop the interest in the other.
+    let mut rt = AsyncRuntime::new()?;
+    let (mut c, mut s) = pair();
+    let t = rt.register_fd(&s, Interest::READABLE | Interest::WRITABLE)?;
+    wait_ready(&mut rt, t, Interest::WRITABLE);
+    let chunk = [7u8; 1 << 16];
+    let mut sent = 0;
+    loop {
+        match s.write(&chunk) {
+            Ok(n) => sent += n,
+            Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+            Err(e) => return Err(e),
+        }
+    }
+    rt.clear_ready(t, Interest::WRITABLE);
+    assert!(!rt.is_ready(t, Interest::WRITABLE));
+    let mut buf = vec![0; 1 << 16];
+    let mut got = 0;
+    while got < sent {
+        got += c.read(&mut buf)?;
+    }
+    wait_ready(&mut rt, t, Interest::WRITABLE);
+    rt.deregister(t)
+}
