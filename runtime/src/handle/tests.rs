@@ -278,3 +278,28 @@ fn a_slot_that_rejoins_the_free_list_changes_its_head() {
     );
     assert_ne!(after, before, "an ABA: the head looks unchanged");
 }
+
+#[test]
+fn removing_a_handle_in_use_waits_for_its_user() {
+    let t = HandleTable::<u32>::new(Tag::Vec);
+    let h = t.insert(5).unwrap();
+    let in_use = std::sync::Barrier::new(2);
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            t.with(h, |v| {
+                in_use.wait();
+                // Hold the value's lock while the other thread removes it.
+                std::thread::sleep(std::time::Duration::from_millis(50));
+                *v += 1;
+            })
+            .unwrap();
+        });
+        in_use.wait();
+        assert_eq!(
+            t.remove(h),
+            Ok(6),
+            "the removal saw the value its user left"
+        );
+    });
+    assert_eq!(t.with(h, |v| *v), Err(HandleError::Invalid));
+}
