@@ -321,3 +321,14 @@ fn grows_by_its_initial_size_while_the_limit_allows() {
         Err(PoolError::Exhausted { capacity: 10 })
     ));
 }
+
+#[test]
+fn a_buffer_debugs_as_its_slot_and_lengths() {
+    let pool = heap(1);
+    let mut buf = pool.acquire().unwrap();
+    buf.write(&[1, 2, 3]).unwrap();
+    let text = format!("{buf:?}");
+    for part in ["ExecutableBuffer", "index: 0", "len: 3", "capacity: 64"] {
+        assert!(text.contains(part), "{text} does not show {part}");
+    }
+}
