@@ -174,3 +174,38 @@ fn every_buffer_count_up_to_the_limit_reaches_the_body() {
         assert_eq!(f(&args[..n], &mut []), Ok(want), "{n} buffers");
     }
 }
+
+#[test]
+fn only_a_zero_length_buffer_may_be_token_0() {
+    let copy = bridged(COPY, copy);
+    let rw = CapPermissions::READ | CapPermissions::WRITE;
+    let out = token(vec![0; 4], rw);
+    assert_eq!(
+        copy(&[0, 0, out.get()], &mut []),
+        Ok(0),
+        "both buffers empty"
+    );
+    assert_eq!(copy(&[0, 0, 0], &mut []), Ok(0));
+    assert_eq!(
+        copy(&[0, 4, out.get()], &mut []),
+        Err(ExtError::InvalidCapability),
+        "a 4-byte input passed as token 0"
+    );
+    let forged = out.get() ^ 1;
+    assert_eq!(
+        copy(&[0, 0, forged], &mut []),
+        Err(ExtError::InvalidCapability),
+        "an empty buffer's token, when given, is still checked"
+    );
+}
+
+#[test]
+fn a_refused_buffer_says_why() {
+    let copy = bridged(COPY, copy);
+    let input = token(vec![1; 4], CapPermissions::READ);
+    let read_only = token(vec![0; 4], CapPermissions::READ);
+    let short = token(vec![0; 2], CapPermissions::WRITE);
+    let call = |out: &Token| copy(&[input.get(), 4, out.get()], &mut []);
+    assert_eq!(call(&read_only), Err(ExtError::PermissionDenied));
+    assert_eq!(call(&short), Err(ExtError::OutOfBounds));
+}
