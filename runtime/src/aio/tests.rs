@@ -620,3 +620,14 @@ fn writable_readiness_comes_back_once_the_send_buffer_drains() -> io::Result<()>
     wait_ready(&mut rt, t, Interest::WRITABLE);
     rt.deregister(t)
 }
+
+#[cfg(unix)]
+#[test]
+fn unix_reports_the_threads_cpu_time() {
+    let before = thread_cpu_time().expect("CLOCK_THREAD_CPUTIME_ID is on every Unix");
+    let mut x = 0u64;
+    for i in 0..100_000u64 {
+        x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(i));
+    }
+    assert!(thread_cpu_time().unwrap() >= before, "{x}");
+}
