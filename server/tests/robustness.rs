@@ -358,3 +358,16 @@ fn shutdown_right_after_a_connection_closes_never_hangs() {
         }
     }
 }
+
+#[test]
+fn each_error_status_is_counted_apart() {
+    let server = common::start(short());
+    let addr = server.local_addr();
+    let send = |request: &[u8]| Client::connect(addr).unwrap().request(request).status;
+    assert_eq!(send(b"TRACE / HTTP/1.1\r\nHost: t\r\n\r\n"), 405);
+    assert_eq!(send(b"TRACE / HTTP/1.1\r\nHost: t\r\n\r\n"), 405);
+    assert_eq!(send(b"GET / HTTP/1.1\r\nHost: t\r\nHost: u\r\n\r\n"), 400);
+    let stats = server.shutdown().unwrap();
+    assert_eq!(stats.errors(Status::MethodNotAllowed), 2, "{stats:?}");
+    assert_eq!(stats.errors(Status::BadRequest), 1, "{stats:?}");
+}
