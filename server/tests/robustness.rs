@@ -371,3 +371,34 @@ fn each_error_status_is_counted_apart() {
     assert_eq!(stats.errors(Status::MethodNotAllowed), 2, "{stats:?}");
     assert_eq!(stats.errors(Status::BadRequest), 1, "{stats:?}");
 }
+
+#[test]
+fn output_stuck_at_a_client_is_bounded_by_the_io_timeout_alone() {
+    // Long head and keep-alive timeouts: only the io_timeout can end the stuck connection.
+    let server = common::start(Config {
+        io_timeout: Duration::from_secs(1),
+        header_timeout: Duration::from_secs(120),
+        keepalive_timeout: Duration::from_secs(120),
+        ..short()
+    });
+    let mut hog = Client::connect(server.local_addr()).unwrap();
+    // A bound for a server that never gives up, well beyond the io_timeout.
+    hog.stream()
+        .set_write_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let batch = GET.repeat(1000);
+    let end = loop {
+        if let Err(e) = hog.stream().write(&batch) {
+            break e;
+        }
+    };
+    assert!(
+        matches!(
+            end.kind(),
+            ErrorKind::ConnectionReset | ErrorKind::BrokenPipe | ErrorKind::ConnectionAborted
+        ),
+        "the stuck client's writes ended with {end}"
+    );
+    assert!(common::wait_until(|| server.connections() == 0));
+    assert_eq!(server.shutdown().unwrap().timeouts, 1);
+}
