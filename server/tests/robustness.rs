@@ -384,7 +384,7 @@ fn output_stuck_at_a_client_is_bounded_by_the_io_timeout_alone() {
     let mut hog = Client::connect(server.local_addr()).unwrap();
     // A bound for a server that never gives up, well beyond the io_timeout.
     hog.stream()
-        .set_write_timeout(Some(Duration::from_secs(30)))
+        .set_write_timeout(Some(Duration::from_secs(5)))
         .unwrap();
     let batch = GET.repeat(1000);
     let end = loop {
