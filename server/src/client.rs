@@ -208,7 +208,7 @@ mod tests {
     const OK: &[u8] = b"HTTP/1.1 200 OK\r\nServer: x\r\nContent-Length: 5\r\n\r\nHello";
 
     fn read(wire: &[u8], bodyless: bool) -> io::Result<Response> {
-        Reader::new(wire).response(bodyless)
+        Reader::new(Trickle::new(wire)).response(bodyless)
     }
 
     #[test]
@@ -281,5 +281,41 @@ mod tests {
         assert_eq!(e.kind(), ErrorKind::TimedOut);
         let extra = Reader::new(&b"x"[..]).closed().unwrap_err();
         assert_eq!(extra.kind(), ErrorKind::InvalidData);
+    }
+
+    /// A stream that hands out its bytes a few at a time, and fails a test that reads on after
+    /// it reported its end (a reader looping at the end would otherwise hang it).
+    struct Trickle<'a> {
+        rest: &'a [u8],
+        ended: bool,
+    }
+
+    impl<'a> Trickle<'a> {
+        fn new(wire: &'a [u8]) -> Trickle<'a> {
+            Trickle {
+                rest: wire,
+                ended: false,
+            }
+        }
+    }
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            assert!(!self.ended, "read again after the end of the stream");
+            let n = buf.len().min(self.rest.len()).min(3);
+            buf[..n].copy_from_slice(&self.rest[..n]);
+            self.rest = &self.rest[n..];
+            self.ended = n == 0;
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn a_response_arriving_a_few_bytes_at_a_time_is_read_whole() {
+        let r = read(OK, false).unwrap();
+        assert_eq!(
+            (r.status, &r.body[..], &r.raw[..]),
+            (200, &b"Hello"[..], OK)
+        );
     }
 }

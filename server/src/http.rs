@@ -805,4 +805,47 @@ mod tests {
             b"Content-Length: 36\r\nConnection: close\r\n\r\n431 Request Header Fields Too Large\n"
         ));
     }
+
+    #[test]
+    fn a_body_of_exactly_the_limit_is_accepted() {
+        let limits = Limits {
+            max_body: 10,
+            ..Limits::default()
+        };
+        let with_length = |n: u64| {
+            let req = format!("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: {n}\r\n\r\n");
+            match parse_head(req.as_bytes(), &mut 0, &limits) {
+                Parsed::Complete(h) => Ok(h.framing),
+                Parsed::Reject(status) => Err(status),
+                Parsed::Partial => panic!("partial"),
+            }
+        };
+        assert_eq!(with_length(10), Ok(Framing::Length(10)));
+        assert_eq!(with_length(11), Err(Status::ContentTooLarge));
+    }
+
+    #[test]
+    fn the_limit_exceeded_first_names_the_refusal() {
+        // A line limit beyond the head limit: a long line passes the head limit first.
+        let limits = Limits {
+            max_request_line: 200,
+            max_head: 100,
+            ..Limits::default()
+        };
+        let long_line = format!("GET /{} HTTP/1.1\r\nHost: a\r\n\r\n", "a".repeat(300));
+        assert_eq!(
+            parse_head(long_line.as_bytes(), &mut 0, &limits),
+            Parsed::Reject(Status::HeaderFieldsTooLarge)
+        );
+        // The usual order: the line limit first.
+        let limits = Limits {
+            max_request_line: 100,
+            max_head: 200,
+            ..Limits::default()
+        };
+        assert_eq!(
+            parse_head(long_line.as_bytes(), &mut 0, &limits),
+            Parsed::Reject(Status::UriTooLong)
+        );
+    }
 }

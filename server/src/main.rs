@@ -116,4 +116,21 @@ mod tests {
             "unknown option --bogus"
         );
     }
+
+    #[test]
+    fn workers_and_strategy_are_read() {
+        let c = parse(&["--workers", "3", "--strategy=shared"]).unwrap();
+        assert_eq!(c.workers, 3);
+        assert_eq!(c.strategy, WorkerStrategy::SharedListener);
+        let c = parse(&["--workers=0"]).unwrap();
+        assert_eq!(
+            c.strategy,
+            WorkerStrategy::SingleThreaded,
+            "0 workers: one thread"
+        );
+        assert_eq!(
+            parse(&["--workers", "many"]).unwrap_err(),
+            "--workers: \"many\" is not a number"
+        );
+    }
 }

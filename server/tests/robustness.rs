@@ -358,3 +358,47 @@ fn shutdown_right_after_a_connection_closes_never_hangs() {
         }
     }
 }
+
+#[test]
+fn each_error_status_is_counted_apart() {
+    let server = common::start(short());
+    let addr = server.local_addr();
+    let send = |request: &[u8]| Client::connect(addr).unwrap().request(request).status;
+    assert_eq!(send(b"TRACE / HTTP/1.1\r\nHost: t\r\n\r\n"), 405);
+    assert_eq!(send(b"TRACE / HTTP/1.1\r\nHost: t\r\n\r\n"), 405);
+    assert_eq!(send(b"GET / HTTP/1.1\r\nHost: t\r\nHost: u\r\n\r\n"), 400);
+    let stats = server.shutdown().unwrap();
+    assert_eq!(stats.errors(Status::MethodNotAllowed), 2, "{stats:?}");
+    assert_eq!(stats.errors(Status::BadRequest), 1, "{stats:?}");
+}
+
+#[test]
+fn output_stuck_at_a_client_is_bounded_by_the_io_timeout_alone() {
+    // Long head and keep-alive timeouts: only the io_timeout can end the stuck connection.
+    let server = common::start(Config {
+        io_timeout: Duration::from_secs(1),
+        header_timeout: Duration::from_secs(120),
+        keepalive_timeout: Duration::from_secs(120),
+        ..short()
+    });
+    let mut hog = Client::connect(server.local_addr()).unwrap();
+    // A bound for a server that never gives up, well beyond the io_timeout.
+    hog.stream()
+        .set_write_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let batch = GET.repeat(1000);
+    let end = loop {
+        if let Err(e) = hog.stream().write(&batch) {
+            break e;
+        }
+    };
+    assert!(
+        matches!(
+            end.kind(),
+            ErrorKind::ConnectionReset | ErrorKind::BrokenPipe | ErrorKind::ConnectionAborted
+        ),
+        "the stuck client's writes ended with {end}"
+    );
+    assert!(common::wait_until(|| server.connections() == 0));
+    assert_eq!(server.shutdown().unwrap().timeouts, 1);
+}

@@ -476,3 +476,158 @@ fn backend_mode_matches_the_build() {
         );
     }
 }
+
+#[test]
+fn interest_sets_combine_test_and_remove_flags() {
+    let rw = Interest::READABLE | Interest::WRITABLE;
+    assert!(rw.contains(Interest::READABLE) && rw.contains(rw));
+    assert!(!Interest::READABLE.contains(rw));
+    assert!(!Interest::NONE.contains(Interest::ERROR));
+    assert!(rw.intersects(Interest::WRITABLE) && !rw.intersects(Interest::ERROR));
+    assert_eq!(rw.remove(Interest::READABLE), Interest::WRITABLE);
+    assert_eq!(rw.remove(Interest::ERROR), rw);
+    assert!(rw.remove(rw).is_empty() && !rw.is_empty());
+    let mut i = Interest::NONE;
+    i |= Interest::ERROR;
+    i |= Interest::READABLE;
+    assert_eq!(i, Interest::ERROR | Interest::READABLE);
+}
+
+#[test]
+fn an_executor_with_a_woken_task_tells_the_loop_not_to_sleep() -> io::Result<()> {
+    let mut ex = Executor::new(Arc::new(Reactor::new()?));
+    assert!(
+        !ex.set_sleeping(true),
+        "nothing is ready: the loop may block"
+    );
+    assert!(!ex.set_sleeping(false));
+    let done = Arc::new(AtomicBool::new(false));
+    let d = done.clone();
+    ex.spawn(async move { d.store(true, Ordering::SeqCst) });
+    assert!(
+        ex.set_sleeping(true),
+        "a task is ready: the loop must not block"
+    );
+    assert!(!ex.set_sleeping(false), "awake: nothing to report");
+    assert_eq!(ex.run_ready(Executor::BUDGET), 1);
+    assert!(done.load(Ordering::SeqCst) && ex.live() == 0);
+    Ok(())
+}
+
+/// Linux lets TCP sockets that all set `SO_REUSEADDR` bind one address while none listens;
+/// without it the second bind fails.
+#[cfg(target_os = "linux")]
+#[test]
+fn reuse_addr_lets_a_second_socket_bind_the_same_address() -> io::Result<()> {
+    let bound = |reuse: bool, addr: SocketAddr| -> io::Result<AsyncSocket> {
+        let mut s = AsyncSocket::tcp()?;
+        s.set_reuse_addr(reuse)?;
+        s.bind(addr)?;
+        Ok(s)
+    };
+    let a = bound(true, "127.0.0.1:0".parse().unwrap())?;
+    let addr = a.local_addr()?;
+    assert_ne!(addr.port(), 0);
+    let refused = bound(false, addr).err().map(|e| e.kind());
+    assert_eq!(refused, Some(ErrorKind::AddrInUse));
+    assert_eq!(bound(true, addr)?.local_addr()?, addr);
+    Ok(())
+}
+
+#[cfg(neurlang_defer_accept)]
+#[test]
+fn defer_accept_is_set_on_the_listener() -> io::Result<()> {
+    let mut s = AsyncSocket::tcp()?;
+    let read = |s: &AsyncSocket| {
+        let mut value: libc::c_int = -1;
+        let mut len = size_of::<libc::c_int>() as libc::socklen_t;
+        #[allow(unsafe_code)]
+        // SAFETY: `s.raw()` is an open socket for the call; `value` and `len` are live and
+        // `len` is the size of `value`.
+        let rc = unsafe {
+            libc::getsockopt(
+                s.raw(),
+                libc::IPPROTO_TCP,
+                libc::TCP_DEFER_ACCEPT,
+                (&raw mut value).cast(),
+                &raw mut len,
+            )
+        };
+        assert_eq!(rc, 0, "{}", io::Error::last_os_error());
+        value
+    };
+    assert_eq!(read(&s), 0);
+    s.set_defer_accept(5)?;
+    // The kernel keeps a count of retransmissions and reports it back in seconds: not 0.
+    assert!(read(&s) > 0);
+    Ok(())
+}
+
+#[test]
+fn the_reactor_is_edge_triggered_where_the_poller_supports_it() -> io::Result<()> {
+    let edge = polling::Poller::new()?.supports_edge();
+    assert_eq!(Reactor::new()?.is_edge(), edge);
+    if cfg!(all(target_os = "linux", not(polling_test_poll_backend))) {
+        assert!(edge, "epoll has an edge mode");
+    }
+    Ok(())
+}
+
+#[test]
+fn poll_ready_waits_for_readiness_and_refuses_a_stale_token() -> io::Result<()> {
+    let mut rt = AsyncRuntime::new()?;
+    let (mut c, s) = pair();
+    let t = rt.register_fd(&s, Interest::READABLE)?;
+    let reactor = rt.reactor().clone();
+    let mut cx = std::task::Context::from_waker(Waker::noop());
+    let poll = |cx: &mut std::task::Context<'_>| reactor.poll_ready(t, Interest::READABLE, cx);
+    assert!(poll(&mut cx).is_pending(), "nothing to read yet");
+    c.write_all(b"!")?;
+    wait_ready(&mut rt, t, Interest::READABLE);
+    assert!(matches!(poll(&mut cx), Poll::Ready(Ok(()))));
+    rt.deregister(t)?;
+    let stale = poll(&mut cx);
+    assert!(
+        matches!(&stale, Poll::Ready(Err(e)) if e.kind() == ErrorKind::NotFound),
+        "{stale:?}"
+    );
+    Ok(())
+}
+
+#[test]
+fn writable_readiness_comes_back_once_the_send_buffer_drains() -> io::Result<()> {
+    // Registered for both directions: delivering one must not drop the interest in the other.
+    let mut rt = AsyncRuntime::new()?;
+    let (mut c, mut s) = pair();
+    let t = rt.register_fd(&s, Interest::READABLE | Interest::WRITABLE)?;
+    wait_ready(&mut rt, t, Interest::WRITABLE);
+    let chunk = [7u8; 1 << 16];
+    let mut sent = 0;
+    loop {
+        match s.write(&chunk) {
+            Ok(n) => sent += n,
+            Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+            Err(e) => return Err(e),
+        }
+    }
+    rt.clear_ready(t, Interest::WRITABLE);
+    assert!(!rt.is_ready(t, Interest::WRITABLE));
+    let mut buf = vec![0; 1 << 16];
+    let mut got = 0;
+    while got < sent {
+        got += c.read(&mut buf)?;
+    }
+    wait_ready(&mut rt, t, Interest::WRITABLE);
+    rt.deregister(t)
+}
+
+#[cfg(unix)]
+#[test]
+fn unix_reports_the_threads_cpu_time() {
+    let before = thread_cpu_time().expect("CLOCK_THREAD_CPUTIME_ID is on every Unix");
+    let mut x = 0u64;
+    for i in 0..100_000u64 {
+        x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(i));
+    }
+    assert!(thread_cpu_time().unwrap() >= before, "{x}");
+}

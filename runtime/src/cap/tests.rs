@@ -183,3 +183,39 @@ fn one_token_names_no_other_where_one_handle_names_them_all() {
         t.revoke().unwrap();
     }
 }
+
+#[test]
+fn a_permission_set_is_empty_only_without_any_permission() {
+    assert!(CapPermissions::NONE.is_empty());
+    assert!(CapPermissions::default().is_empty());
+    assert!(CapPermissions::from_bits_truncate(8).is_empty());
+    assert!(
+        CapPermissions::READ
+            .intersection(CapPermissions::WRITE)
+            .is_empty()
+    );
+    for p in [
+        CapPermissions::READ,
+        CapPermissions::WRITE,
+        CapPermissions::EXEC,
+        CapPermissions::ALL,
+    ] {
+        assert!(!p.is_empty(), "{p:?}");
+    }
+}
+
+#[test]
+fn a_capability_reports_exactly_the_permissions_it_was_given() {
+    for (perms, read, write) in [
+        (CapPermissions::READ, true, false),
+        (CapPermissions::WRITE, false, true),
+        (CapPermissions::EXEC, false, false),
+    ] {
+        let tok = Token::new_owned(vec![0; 4].into_boxed_slice(), perms).unwrap();
+        let cap = Capability::from_raw(tok.get()).unwrap();
+        assert_eq!(cap.has_read_permission(), read, "{perms:?}");
+        assert_eq!(cap.has_write_permission(), write, "{perms:?}");
+        drop(cap);
+        tok.revoke().unwrap();
+    }
+}

@@ -359,4 +359,15 @@ mod tests {
             }
         }
     }
+
+    #[test]
+    fn ret_passes_the_success_value_through_and_an_error_as_its_negated_code() {
+        assert_eq!(ret(Ok(42u32)), 42);
+        assert_eq!(ret(Ok(-7i64)), -7);
+        assert_eq!(ret::<u32>(Err(Errno::ENOENT)), Errno::ENOENT.neg());
+        assert_eq!(
+            ret::<u32>(Err(Errno::EBADF)),
+            -i64::from(Errno::EBADF.code())
+        );
+    }
 }

@@ -145,3 +145,67 @@ fn a_thread_keeps_scratch_memory_only_up_to_keep_scratch() {
     run(KEEP_SCRATCH / 2 + 1);
     assert_eq!(kept(), small);
 }
+
+/// Eight one-byte inputs, in arguments 0..8.
+static EIGHT_INPUTS: [BufArg; MAX_BUFS] = {
+    let mut all = [BufArg::input(0, BufLen::Fixed(1)); MAX_BUFS];
+    let mut i = 0;
+    while i < MAX_BUFS {
+        all[i] = BufArg::input(i, BufLen::Fixed(1));
+        i += 1;
+    }
+    all
+};
+
+/// Adds up the one byte of each of its inputs.
+fn sum_first_bytes(b: &mut [SafeBuffer<'_>], _: &[u64]) -> Result<u64, ExtError> {
+    b.iter().map(|v| Ok(u64::from(v.read(0, 1)?[0]))).sum()
+}
+
+#[test]
+fn every_buffer_count_up_to_the_limit_reaches_the_body() {
+    let tokens: Vec<Token> = (1..=MAX_BUFS as u8)
+        .map(|v| token(vec![v], CapPermissions::READ))
+        .collect();
+    let args: Vec<u64> = tokens.iter().map(|t| t.get()).collect();
+    for n in 1..=MAX_BUFS {
+        let f = bridged(&EIGHT_INPUTS[..n], sum_first_bytes);
+        let want = (1..=n as u64).sum::<u64>();
+        assert_eq!(f(&args[..n], &mut []), Ok(want), "{n} buffers");
+    }
+}
+
+#[test]
+fn only_a_zero_length_buffer_may_be_token_0() {
+    let copy = bridged(COPY, copy);
+    let rw = CapPermissions::READ | CapPermissions::WRITE;
+    let out = token(vec![0; 4], rw);
+    assert_eq!(
+        copy(&[0, 0, out.get()], &mut []),
+        Ok(0),
+        "both buffers empty"
+    );
+    assert_eq!(copy(&[0, 0, 0], &mut []), Ok(0));
+    assert_eq!(
+        copy(&[0, 4, out.get()], &mut []),
+        Err(ExtError::InvalidCapability),
+        "a 4-byte input passed as token 0"
+    );
+    let forged = out.get() ^ 1;
+    assert_eq!(
+        copy(&[0, 0, forged], &mut []),
+        Err(ExtError::InvalidCapability),
+        "an empty buffer's token, when given, is still checked"
+    );
+}
+
+#[test]
+fn a_refused_buffer_says_why() {
+    let copy = bridged(COPY, copy);
+    let input = token(vec![1; 4], CapPermissions::READ);
+    let read_only = token(vec![0; 4], CapPermissions::READ);
+    let short = token(vec![0; 2], CapPermissions::WRITE);
+    let call = |out: &Token| copy(&[input.get(), 4, out.get()], &mut []);
+    assert_eq!(call(&read_only), Err(ExtError::PermissionDenied));
+    assert_eq!(call(&short), Err(ExtError::OutOfBounds));
+}

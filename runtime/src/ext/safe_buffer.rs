@@ -318,4 +318,17 @@ mod tests {
             }
         }
     }
+
+    #[test]
+    fn buffers_are_equal_when_permissions_length_and_contents_agree() {
+        let rw = CapPermissions::READ | CapPermissions::WRITE;
+        let a = SafeBuffer::new(vec![1, 2, 3], rw);
+        assert_eq!(a, a.clone());
+        assert_eq!(a, SafeBuffer::new(vec![1, 2, 3], rw));
+        assert_ne!(a, SafeBuffer::new(vec![1, 2, 4], rw));
+        assert_ne!(a, SafeBuffer::new(vec![1, 2, 3], CapPermissions::READ));
+        let mut written = a.clone();
+        written.write(0, &[1]).unwrap();
+        assert_ne!(a, written, "one was written to");
+    }
 }

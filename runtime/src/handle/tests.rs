@@ -252,3 +252,54 @@ fn current_names_the_value_in_a_slot() {
     assert_eq!(t.current(a.slot()), Some(b));
     assert_ne!(a, b);
 }
+
+#[test]
+fn a_slot_that_rejoins_the_free_list_changes_its_head() {
+    // The free list's head carries a counter bumped on every change, so a thread that read the
+    // head before a slot left and rejoined the list cannot mistake the new head for the old one.
+    let t = HandleTable::<u8>::new(Tag::Vec);
+    let a = t.insert(1).unwrap();
+    let b = t.insert(2).unwrap();
+    t.remove(a).unwrap(); // this thread's spare
+    t.remove(b).unwrap(); // listed
+    let before = t.free.load(Ordering::Relaxed);
+    assert_eq!(before as u32, b.slot() + 1);
+    let x = t.insert(3).unwrap(); // the spare
+    let y = t.insert(4).unwrap(); // off the list
+    assert_eq!((x.slot(), y.slot()), (a.slot(), b.slot()));
+    assert_eq!(t.free.load(Ordering::Relaxed) as u32, 0);
+    t.remove(x).unwrap();
+    t.remove(y).unwrap();
+    let after = t.free.load(Ordering::Relaxed);
+    assert_eq!(
+        after as u32,
+        b.slot() + 1,
+        "the same slot heads the list again"
+    );
+    assert_ne!(after, before, "an ABA: the head looks unchanged");
+}
+
+#[test]
+fn removing_a_handle_in_use_waits_for_its_user() {
+    let t = HandleTable::<u32>::new(Tag::Vec);
+    let h = t.insert(5).unwrap();
+    let in_use = std::sync::Barrier::new(2);
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            t.with(h, |v| {
+                in_use.wait();
+                // Hold the value's lock while the other thread removes it.
+                std::thread::sleep(std::time::Duration::from_millis(50));
+                *v += 1;
+            })
+            .unwrap();
+        });
+        in_use.wait();
+        assert_eq!(
+            t.remove(h),
+            Ok(6),
+            "the removal saw the value its user left"
+        );
+    });
+    assert_eq!(t.with(h, |v| *v), Err(HandleError::Invalid));
+}

@@ -6,6 +6,12 @@ fn heap(slots: usize) -> BufferPool {
     BufferPool::with_config(&PoolConfig::new(slots).slot_size(64).backend(Backend::Heap)).unwrap()
 }
 
+/// A heap pool of `slots` slots that grows up to `max`.
+fn heap_up_to(slots: usize, max: usize) -> BufferPool {
+    let config = PoolConfig::new(slots).slot_size(64).max_slots(max);
+    BufferPool::with_config(&config.backend(Backend::Heap)).unwrap()
+}
+
 /// Bytes of `buf`'s slot, read through the executable view (always readable).
 fn slot_bytes(buf: &ExecutableBuffer<'_>, n: usize) -> Vec<u8> {
     #[allow(unsafe_code)]
@@ -148,13 +154,7 @@ fn exhaustion_is_an_error_and_counted() {
 
 #[test]
 fn grows_in_steps_up_to_the_limit() {
-    let pool = BufferPool::with_config(
-        &PoolConfig::new(2)
-            .slot_size(64)
-            .max_slots(5)
-            .backend(Backend::Heap),
-    )
-    .unwrap();
+    let pool = heap_up_to(2, 5);
     let held: Vec<_> = (0..5).map(|_| pool.acquire().unwrap()).collect();
     let ptrs: HashSet<_> = held.iter().map(|b| b.as_ptr()).collect();
     assert_eq!(ptrs.len(), 5);
@@ -266,5 +266,69 @@ proptest! {
             let s = pool.stats().unwrap();
             prop_assert_eq!((s.in_use, s.high_water, s.exhausted), (held.len(), high_water, exhausted));
         }
+    }
+}
+
+#[test]
+fn backends_and_errors_read_as_words() {
+    let names = [
+        Backend::DualMap,
+        Backend::MapJit,
+        Backend::Mprotect,
+        Backend::Rwx,
+        Backend::Heap,
+    ]
+    .map(Backend::name);
+    assert_eq!(names, ["dual-map", "map-jit", "mprotect", "rwx", "heap"]);
+    let says = |e: PoolError, words: &[&str]| {
+        let text = e.to_string();
+        for w in words {
+            assert!(text.contains(w), "{text:?} does not say {w:?}");
+        }
+    };
+    says(PoolError::Exhausted { capacity: 7 }, &["exhausted", "7"]);
+    says(
+        PoolError::NoBackend(vec![(Backend::Mprotect, Errno::EPERM)]),
+        &["mprotect", &Errno::EPERM.to_string()],
+    );
+    says(PoolError::Backend(Backend::Rwx, Errno::ENOMEM), &["rwx"]);
+    says(
+        PoolError::TooLarge {
+            len: 9,
+            remaining: 3,
+        },
+        &["9", "3"],
+    );
+    says(PoolError::InvalidConfig("zero slots"), &["zero slots"]);
+    says(PoolError::NotExecutable(Backend::Heap), &["heap"]);
+}
+
+#[test]
+fn grows_by_its_initial_size_while_the_limit_allows() {
+    let pool = heap_up_to(4, 10);
+    assert_eq!(pool.capacity(), 4);
+    let mut held: Vec<_> = (0..5).map(|_| pool.acquire().unwrap()).collect();
+    assert_eq!(
+        pool.capacity(),
+        8,
+        "a whole step of 4 while 6 more are allowed"
+    );
+    held.extend((0..4).map(|_| pool.acquire().unwrap()));
+    assert_eq!(pool.capacity(), 10, "the last step is cut at the limit");
+    held.push(pool.acquire().unwrap());
+    assert!(matches!(
+        pool.acquire(),
+        Err(PoolError::Exhausted { capacity: 10 })
+    ));
+}
+
+#[test]
+fn a_buffer_debugs_as_its_slot_and_lengths() {
+    let pool = heap(1);
+    let mut buf = pool.acquire().unwrap();
+    buf.write(&[1, 2, 3]).unwrap();
+    let text = format!("{buf:?}");
+    for part in ["ExecutableBuffer", "index: 0", "len: 3", "capacity: 64"] {
+        assert!(text.contains(part), "{text} does not show {part}");
     }
 }

@@ -418,3 +418,34 @@ fn run_op(ctx: &Context, fx: &Fixture, op: Op, n: u64, tally: &Tally) {
         tally.refused.fetch_add(1, Ordering::Relaxed);
     }
 }
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use super::*;
+
+    /// A kernel without `openat2` (here: a seccomp filter failing it with `ENOSYS`) turns the
+    /// sandbox to the walk for good, and the open still succeeds through it.
+    #[test]
+    fn a_kernel_without_openat2_turns_the_sandbox_to_the_walk() {
+        let scratch = Scratch::new("no-openat2").unwrap();
+        std::fs::write(scratch.join("f"), b"inside").unwrap();
+        let perms = IOPermissions::files_under(scratch.path());
+        let ctx = Context::with_sandbox(Sandbox::with_resolver(perms, Resolver::Kernel));
+        let path = scratch.join("f");
+        let opened = std::thread::scope(|s| {
+            s.spawn(|| {
+                super::super::syscall::fail_with_enosys(&["openat2"])?;
+                Ok::<_, String>(ctx.file_open(path.to_string_lossy().as_bytes(), OpenMode::READ))
+            })
+            .join()
+            .unwrap()
+        });
+        match opened {
+            Err(e) => eprintln!("skipped: seccomp unavailable here: {e}"),
+            Ok(file) => {
+                assert!(file.is_ok(), "{file:?}");
+                assert_eq!(ctx.sandbox().resolver(), Resolver::Walk);
+            }
+        }
+    }
+}

@@ -558,3 +558,15 @@ fn json_parse_takes_127_nested_levels_and_refuses_128() {
         );
     }
 }
+
+#[test]
+fn live_handles_total_counts_every_type() {
+    let live = LiveHandles {
+        vecs: 1,
+        maps: 2,
+        strings: 3,
+        jsons: 4,
+    };
+    assert_eq!(live.total(), 10);
+    assert_eq!(LiveHandles::default().total(), 0);
+}

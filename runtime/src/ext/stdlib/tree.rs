@@ -292,4 +292,21 @@ mod tests {
         assert_eq!(Json::new(deep(limit - 1)).depth_bound(), limit);
         assert_eq!(Json::new(deep(limit)).depth_bound(), usize::MAX);
     }
+
+    #[test]
+    fn nesting_is_measured_through_objects_too() {
+        // n objects, each the only member of the one outside it.
+        let objects = |n: usize| {
+            let mut v = json!({});
+            for _ in 1..n {
+                v = json!({ "k": v });
+            }
+            v
+        };
+        let limit = RECURSIVE_DROP_DEPTH;
+        assert_eq!(Json::new(objects(limit)).depth_bound(), limit);
+        assert_eq!(Json::new(objects(limit + 1)).depth_bound(), usize::MAX);
+        let mixed = json!([{ "k": objects(limit) }]);
+        assert_eq!(Json::new(mixed).depth_bound(), usize::MAX);
+    }
 }

@@ -194,4 +194,20 @@ mod tests {
         assert_eq!(page_size_from(-1), 4096);
         assert!(page_size().is_power_of_two() && page_size() >= 4096);
     }
+
+    #[test]
+    fn an_anonymous_mapping_is_readable_and_writable() {
+        let len = 2 * page_size();
+        let m = Mapping::anonymous(len, Prot::Rw).unwrap();
+        assert_eq!(m.len(), len);
+        #[allow(unsafe_code)]
+        // SAFETY: the mapping is `len` bytes of read-write memory owned by `m`, alive here.
+        let bytes = unsafe { std::slice::from_raw_parts_mut(m.ptr().as_ptr(), len) };
+        assert!(
+            bytes.iter().all(|&b| b == 0),
+            "anonymous memory starts zeroed"
+        );
+        bytes[len - 1] = 7;
+        assert_eq!(bytes[len - 1], 7);
+    }
 }
