@@ -55,7 +55,7 @@ pub fn print() {
     ONCE.call_once(|| eprintln!("{}", Machine::current().line()));
 }
 
-/// [`print`] shaped as a criterion bench function, to list first in `criterion_group!` (generic
+/// [`print()`] shaped as a criterion bench function, to list first in `criterion_group!` (generic
 /// so this crate needs no criterion): `criterion_group!(benches, neurlang_benches::machine::header, ...)`.
 pub fn header<C>(_: &mut C) {
     print();
