@@ -180,9 +180,11 @@ campaign() {
     fi
     rm "$dir/planned-now.txt"
     local again
+    local tested
+    tested=$(outcomes "$dir")
     again=$({
-      outcomes "$dir" | awk '$1 == "missed" || $1 == "timeout"' | cut -d' ' -f2-
-      outcomes "$dir" | cut -d' ' -f2- | grep -vxF -f - "$dir/planned.txt" || true
+      printf '%s\n' "$tested" | awk '$1 == "missed" || $1 == "timeout"' | cut -d' ' -f2-
+      printf '%s\n' "$tested" | cut -d' ' -f2- | grep -vxF -f - "$dir/planned.txt" || true
     })
     say "$name: testing at $commit the $(printf '%s' "$again" | grep -c . || true) mutants of $(cat "$dir/commit") not caught or not tested yet"
     echo "$commit" >"$dir/commit"
