@@ -15,6 +15,8 @@ enum Mem {
     Dual(sys::DualMapping),
     Single(sys::Mapping),
     Heap(HeapBlock),
+    #[cfg(test)]
+    Pair(sys::Mapping, sys::Mapping),
 }
 
 /// A block of slots. `rw` is where bytes are written, `rx` where they execute (the same
@@ -74,6 +76,26 @@ impl Region {
             unsafe { sys::protect(region.rw.as_ptr(), len, sys::Prot::Rx)? };
         }
         Ok(region)
+    }
+
+    /// Two unrelated mappings as the writable and the executable view: what the probe sees
+    /// under an emulator that does not notice writes through the other view. `rx` starts as
+    /// `code` (executable and writable, so nothing here needs the platform's W^X rules).
+    #[cfg(test)]
+    pub(crate) fn incoherent(len: usize, code: &[u8]) -> io::Result<Region> {
+        let rw = sys::Mapping::anonymous(len, sys::Prot::Rw)?;
+        let rx = sys::Mapping::anonymous(len, sys::Prot::Rwx)?;
+        let (rw_ptr, rx_ptr) = (rw.ptr(), rx.ptr());
+        // SAFETY: `rx` is a fresh writable mapping of `len` bytes that nobody else can see;
+        // `code` is shorter than a page.
+        unsafe { std::ptr::copy_nonoverlapping(code.as_ptr(), rx_ptr.as_ptr(), code.len()) };
+        sys::flush_icache(rx_ptr.as_ptr(), rx_ptr.as_ptr(), code.len());
+        Ok(Region {
+            _mem: Mem::Pair(rw, rx),
+            rw: rw_ptr,
+            rx: rx_ptr,
+            len,
+        })
     }
 
     fn single(m: sys::Mapping, len: usize) -> Region {

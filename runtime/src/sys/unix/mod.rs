@@ -38,10 +38,20 @@ use super::RawEvent;
 // The zero-timeout fast path of the event loop, one mechanism per kernel interface: one
 // `epoll_wait(0)` on polling's epoll descriptor, a poll(2) probe of its kqueue descriptor, or
 // polling's full `wait` where neither applies (including its forced poll(2) backend).
-#[cfg_attr(neurlang_wait = "epoll", path = "epoll.rs")]
-#[cfg_attr(neurlang_wait = "probe", path = "probe.rs")]
-#[cfg_attr(neurlang_wait = "fullwait", path = "fullwait.rs")]
-mod wait;
+// (Three module names, not one chosen by `cfg_attr(path)`, so that tools that walk `mod`
+// declarations, cargo-mutants among them, find every file.)
+#[cfg(neurlang_wait = "epoll")]
+mod epoll;
+#[cfg(neurlang_wait = "epoll")]
+use epoll as wait;
+#[cfg(neurlang_wait = "probe")]
+mod probe;
+#[cfg(neurlang_wait = "probe")]
+use probe as wait;
+#[cfg(neurlang_wait = "fullwait")]
+mod fullwait;
+#[cfg(neurlang_wait = "fullwait")]
+use fullwait as wait;
 pub(crate) use wait::{CLOSE_DEREGISTERS, WAIT_BLOCKS, wait_now};
 
 mod cputime;
