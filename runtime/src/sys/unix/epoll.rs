@@ -89,3 +89,47 @@ pub(crate) fn wait_now(
     }
     Ok(full)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    extern "C" fn ignore(_: libc::c_int) {}
+
+    /// A signal that interrupts a blocking wait is not an error: the wait returns no events
+    /// (and the event loop recomputes its timers and waits again).
+    #[test]
+    fn a_wait_interrupted_by_a_signal_returns_no_events() {
+        // SAFETY: installs a handler that does nothing for SIGURG, which nothing else in this
+        // test binary uses; without SA_RESTART, so the blocked epoll_wait fails with EINTR.
+        unsafe {
+            let mut sa: libc::sigaction = std::mem::zeroed();
+            sa.sa_sigaction = ignore as extern "C" fn(libc::c_int) as libc::sighandler_t;
+            assert_eq!(
+                libc::sigaction(libc::SIGURG, &raw const sa, std::ptr::null_mut()),
+                0
+            );
+        }
+        let poller = Poller::new().unwrap();
+        // SAFETY: pthread_self has no preconditions.
+        let me = unsafe { libc::pthread_self() };
+        let done = Arc::new(AtomicBool::new(false));
+        let stop = Arc::clone(&done);
+        // A signal sent before the wait starts is lost to it: keep sending until it returns.
+        let kicker = std::thread::spawn(move || {
+            while !stop.load(Ordering::Acquire) {
+                std::thread::sleep(Duration::from_millis(20));
+                // SAFETY: `me` is the test thread, alive until `done` is set and this joined.
+                unsafe { libc::pthread_kill(me, libc::SIGURG) };
+            }
+        });
+        let mut out = Vec::new();
+        let got = wait_now(&poller, &mut out, Some(Duration::from_secs(30)));
+        done.store(true, Ordering::Release);
+        kicker.join().unwrap();
+        assert!(matches!(got, Ok(false)), "{got:?}");
+        assert!(out.is_empty());
+    }
+}
