@@ -102,16 +102,13 @@ mod tests {
     /// (and the event loop recomputes its timers and waits again).
     #[test]
     fn a_wait_interrupted_by_a_signal_returns_no_events() {
+        // SAFETY: all-zero is a valid `sigaction` (no flags, empty mask, default handler).
+        let mut sa: libc::sigaction = unsafe { std::mem::zeroed() };
+        sa.sa_sigaction = ignore as extern "C" fn(libc::c_int) as libc::sighandler_t;
         // SAFETY: installs a handler that does nothing for SIGURG, which nothing else in this
         // test binary uses; without SA_RESTART, so the blocked epoll_wait fails with EINTR.
-        unsafe {
-            let mut sa: libc::sigaction = std::mem::zeroed();
-            sa.sa_sigaction = ignore as extern "C" fn(libc::c_int) as libc::sighandler_t;
-            assert_eq!(
-                libc::sigaction(libc::SIGURG, &raw const sa, std::ptr::null_mut()),
-                0
-            );
-        }
+        let rc = unsafe { libc::sigaction(libc::SIGURG, &raw const sa, std::ptr::null_mut()) };
+        assert_eq!(rc, 0);
         let poller = Poller::new().unwrap();
         // SAFETY: pthread_self has no preconditions.
         let me = unsafe { libc::pthread_self() };
