@@ -16,10 +16,11 @@ use neurlang::abi::{
 use neurlang::ext::ids;
 use neurlang::ext::stdlib::{Stdlib, register_into};
 use neurlang::runtime::{
-    AsyncRuntime, BufferPool, CapPermissions, CapToken, Errno, ExtCategory, ExtensionRegistry,
-    Platform, SafeBuffer, TimerWheel, Token,
+    AsyncRuntime, BufferPool, CapPermissions, CapToken, Context, Errno, ExtCategory,
+    ExtensionRegistry, IOPermissions, Platform, SafeBuffer, TimerWheel, Token,
 };
 use neurlang_benches::abi::{CAP_READ, CAP_WRITE, Scratch, leaked_token};
+use neurlang_conformance::jit::{Compiled, Program};
 use neurlang_server::http::{Limits, Parsed, Responses, parse_head};
 use sha2::{Digest, Sha256};
 use std::hint::black_box;
@@ -93,6 +94,39 @@ fn ext_call_dispatch((registry, id): (ExtensionRegistry, u32)) -> u64 {
         );
     }
     sum
+}
+
+/// `ext.call r1, ID, r2, r3` as the test JIT compiles it for the host, with the context (whose
+/// registry has `noop`) it runs in and its frame.
+fn machine_code_noop() -> (Arc<Context>, Compiled, Vec<u64>) {
+    let (registry, id) = registry_with_noop();
+    let ctx = Arc::new(Context::new(IOPermissions::default()).with_extensions(registry));
+    let code = Context::scoped(&ctx, || {
+        Program::compile(&format!("ext.call r1, {id}, r2, r3\nhalt")).expect("compiles")
+    });
+    let frame = vec![0u64; code.layout().words()];
+    (ctx, code, frame)
+}
+
+// The same dispatch as `ext_call_dispatch`, reached the way generated code reaches it: from
+// machine code through `neurlang_ext_call2`, in the current context.
+#[library_benchmark]
+#[bench::noop(setup = machine_code_noop)]
+fn ext_call_machine_code((ctx, code, mut frame): (Arc<Context>, Compiled, Vec<u64>)) -> u64 {
+    Context::scoped(&ctx, || {
+        let mut sum = 0u64;
+        for i in 0..N as u64 {
+            frame[2] = black_box(i);
+            code.call(&mut frame);
+            sum = sum.wrapping_add(frame[1]);
+        }
+        assert_eq!(
+            sum,
+            (N as u64 - 1) * N as u64 / 2,
+            "every call returned its argument"
+        );
+        sum
+    })
 }
 
 fn crypto() -> (ExtensionRegistry, [u64; 6]) {
@@ -416,7 +450,7 @@ library_benchmark_group!(name = http; benchmarks = http_parse_respond);
 library_benchmark_group!(name = pool; benchmarks = pool_acquire_release);
 library_benchmark_group!(
     name = ext;
-    benchmarks = ext_call_dispatch, sha256_1kib_call, sha256_1kib_crate,
+    benchmarks = ext_call_dispatch, ext_call_machine_code, sha256_1kib_call, sha256_1kib_crate,
         aes256_gcm_encrypt_1kib_call, aes256_gcm_encrypt_1kib_crate
 );
 library_benchmark_group!(name = safe_buffer; benchmarks = safe_buffer_read, safe_buffer_write);

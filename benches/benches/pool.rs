@@ -72,7 +72,7 @@ fn pool(c: &mut Criterion) {
         });
         #[cfg(unix)]
         g.bench_function("traditional_jit", |b| {
-            b.iter(|| black_box(traditional::run(&code)))
+            b.iter(|| black_box(neurlang_benches::traditional::run(&code)))
         });
         #[cfg(all(unix, target_arch = "x86_64"))]
         match floor::Slots::new() {
@@ -106,37 +106,6 @@ fn pool(c: &mut Criterion) {
         })
     });
     g.finish();
-}
-
-#[cfg(unix)]
-mod traditional {
-    /// The per-compilation path the specification compares against.
-    pub fn run(code: &[u8]) -> i32 {
-        let len = 4096;
-        // SAFETY: a fresh anonymous mapping at an address the kernel chooses.
-        let p = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                len,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-                -1,
-                0,
-            )
-        };
-        assert_ne!(p, libc::MAP_FAILED);
-        // SAFETY: `code` (16 bytes) fits in the fresh writable page.
-        unsafe { std::ptr::copy_nonoverlapping(code.as_ptr(), p.cast::<u8>(), code.len()) };
-        // SAFETY: the page is ours.
-        let rc = unsafe { libc::mprotect(p, len, libc::PROT_READ | libc::PROT_EXEC) };
-        assert_eq!(rc, 0);
-        // SAFETY: the page now holds `extern "C" fn() -> i32` for this architecture.
-        let f: extern "C" fn() -> i32 = unsafe { std::mem::transmute(p) };
-        let r = f();
-        // SAFETY: unmaps our own page; `f` is not used again.
-        unsafe { libc::munmap(p, len) };
-        r
-    }
 }
 
 /// The floor of any JIT that runs code right after writing it: the pool's work without the

@@ -1,5 +1,5 @@
 //! Shared code of the Neurlang benches: the set-up of the C-ABI benches, the instruction-count
-//! gate's checker (see `benches/README.md` and `ci/bench-gate.sh`), the nginx comparison
+//! gate's checker, the traditional JIT cycle the pool is compared with (see `benches/README.md` and `ci/bench-gate.sh`), the nginx comparison
 //! (driver, servers, load generators; `ci/nginx-compare.sh` and `benches/http.rs`), and the
 //! machine every bench prints first.
 
@@ -10,3 +10,5 @@ pub mod ceiling;
 pub mod compare;
 pub mod gate;
 pub mod machine;
+#[cfg(unix)]
+pub mod traditional;

@@ -70,18 +70,30 @@ impl Compiled {
         self.buffer.as_ptr()
     }
 
-    /// Runs the program on `regs` (read before, written back after).
-    pub fn run(&self, regs: &mut [u64; REGS]) -> Run {
-        let mut frame = vec![0u64; self.layout.words()];
-        frame[..REGS].copy_from_slice(regs);
+    /// Calls the code on `frame` as it is (the registers are its first words), with nothing
+    /// copied or traced afterwards: what a caller that runs the same code many times needs
+    /// (the benches). Panics unless `frame` has [`layout`](Self::layout)`.words()` words.
+    pub fn call(&self, frame: &mut [u64]) {
+        assert!(
+            frame.len() >= self.layout.words(),
+            "a frame of {} words",
+            self.layout.words()
+        );
         // SAFETY: the buffer holds what `emit::compile` generated for the host's convention: a
         // complete `extern "C" fn(*mut u64)` (checked executable in `new`) that reads and writes
-        // only the frame's `layout.words()` words, which `frame` has, and calls
+        // only the frame's `layout.words()` words, which `frame` has (checked above), and calls
         // `neurlang_ext_call2`/`neurlang_ext_call` with in-frame pointers as their contracts
         // ask, or the C functions a `call` names, which the program's author vouched for.
         let code = unsafe { self.buffer.as_fn::<extern "C" fn(*mut u64)>() }
             .expect("checked executable when loaded");
         code.call(frame.as_mut_ptr());
+    }
+
+    /// Runs the program on `regs` (read before, written back after).
+    pub fn run(&self, regs: &mut [u64; REGS]) -> Run {
+        let mut frame = vec![0u64; self.layout.words()];
+        frame[..REGS].copy_from_slice(regs);
+        self.call(&mut frame);
         regs.copy_from_slice(&frame[..REGS]);
         let mut steps = Vec::new();
         for (i, l) in self.lines.iter().enumerate() {
