@@ -721,3 +721,93 @@ impl Io<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+    use std::net::{Ipv4Addr, TcpStream};
+    use std::sync::{Arc, mpsc};
+
+    use super::*;
+    use crate::ShutdownHandle;
+    use crate::client::Reader;
+
+    /// A connection reset while it waits in the backlog fails its own `accept` where the OS
+    /// says so (`ECONNABORTED` on the BSDs and macOS, `WSAECONNRESET` on Windows; Linux hands
+    /// it over and its first read fails): the next connection is accepted at once, without a
+    /// back-off.
+    #[test]
+    fn a_connection_reset_in_the_backlog_does_not_pause_accepting() {
+        let mut listener = AsyncSocket::tcp().unwrap();
+        listener.bind((Ipv4Addr::LOCALHOST, 0).into()).unwrap();
+        listener.listen(8).unwrap();
+        let addr = listener.local_addr().unwrap();
+        // Both queued before the worker runs.
+        let reset = TcpStream::connect(addr).unwrap();
+        socket2::SockRef::from(&reset)
+            .set_linger(Some(Duration::ZERO))
+            .unwrap();
+        drop(reset);
+        let mut client = TcpStream::connect(addr).unwrap();
+        client
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        client
+            .write_all(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+            .unwrap();
+        let config = Config::default();
+        let shared = Arc::new(Shared::default());
+        let (ready, started) = mpsc::channel();
+        let stats = std::thread::scope(|s| {
+            let worker = s.spawn(|| run(listener, &config, &shared, &ready));
+            started.recv().unwrap().unwrap();
+            let r = Reader::new(&mut client).response(false).unwrap();
+            assert_eq!(r.status, 200, "{r}");
+            ShutdownHandle(shared.clone()).shutdown();
+            worker.join().unwrap().unwrap()
+        });
+        assert_eq!((stats.accept_backoffs, stats.requests), (0, 1), "{stats:?}");
+    }
+
+    /// A read error is final: the connection closes. Not taken for "try later" (nothing would
+    /// wake the connection again before its timeout) nor retried (an error that comes back on
+    /// every read would spin the worker).
+    #[test]
+    fn a_read_error_closes_the_connection() {
+        let (config, shared) = (Config::default(), Shared::default());
+        let mut io = Io {
+            rt: AsyncRuntime::new().unwrap(),
+            config: &config,
+            shared: &shared,
+            listener: None,
+            responses: Responses::new(SystemTime::now()),
+            now: Instant::now(),
+            stats: Stats::default(),
+            errors: [0; Status::ALL.len()],
+            accept_pending: false,
+            backoff: None,
+            paused: false,
+            overflow: 0,
+            stopping: None,
+            scratch: Vec::new(),
+        };
+        // Never connected: every read fails (ENOTCONN), as often as it is tried.
+        let socket = AsyncSocket::tcp().unwrap();
+        let token = io.rt.register_fd(socket.raw(), Interest::READABLE).unwrap();
+        let mut conn = Conn {
+            socket,
+            rbuf: vec![0; READ_BUF],
+            rstart: 0,
+            rend: 0,
+            scanned: 0,
+            wbuf: Vec::new(),
+            wpos: 0,
+            state: State::Head(None),
+            interest: Interest::READABLE,
+            last_progress: io.now,
+            deadline: io.now,
+            timer: None,
+        };
+        assert!(matches!(io.read(&mut conn, token), Break(Outcome::Close)));
+    }
+}

@@ -1,6 +1,7 @@
 //! The defences and the connection handling around requests, each against a server with short
 //! timeouts: slowloris, idle keep-alive, a client that never reads, the connection limit,
-//! pipelining order, half-close, `Expect: 100-continue`, chunked bodies, graceful shutdown.
+//! pipelining order, half-close, `Expect: 100-continue`, chunked bodies, clients that reset,
+//! graceful shutdown and its grace.
 
 mod common;
 
@@ -401,4 +402,80 @@ fn output_stuck_at_a_client_is_bounded_by_the_io_timeout_alone() {
     );
     assert!(common::wait_until(|| server.connections() == 0));
     assert_eq!(server.shutdown().unwrap().timeouts, 1);
+}
+
+/// Long timeouts: only a client's reset (or the shutdown) can end a connection within a test.
+fn patient() -> Config {
+    Config {
+        header_timeout: Duration::from_secs(120),
+        keepalive_timeout: Duration::from_secs(120),
+        io_timeout: Duration::from_secs(120),
+        ..short()
+    }
+}
+
+#[test]
+fn a_reset_idle_connection_is_closed_at_once() {
+    let server = common::start(patient());
+    let mut c = Client::connect(server.local_addr()).unwrap();
+    c.request(GET).assert_ok(false, true);
+    c.reset();
+    // The read that fails closes it; a failed read taken for "try later" would keep it until
+    // the keep-alive timeout.
+    assert!(common::wait_until(|| server.connections() == 0));
+    let stats = server.shutdown().unwrap();
+    assert_eq!((stats.requests, stats.timeouts), (1, 0), "{stats:?}");
+}
+
+#[test]
+fn a_reset_with_output_pending_closes_the_connection_at_once() {
+    let server = common::start(patient());
+    let addr = server.local_addr();
+    // Pipelines requests without reading until the server, its output to this client stuck,
+    // has stopped reading them: no write goes through for a while.
+    let mut hog = Client::connect(addr).unwrap();
+    hog.stream().set_nonblocking(true).unwrap();
+    let batch = GET.repeat(1000);
+    let mut stalled = 0;
+    while stalled < 30 {
+        match hog.stream().write(&batch) {
+            Ok(_) => stalled = 0,
+            Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                stalled += 1;
+                thread::sleep(Duration::from_millis(10));
+            }
+            Err(e) => panic!("the hog's write failed: {e}"),
+        }
+    }
+    hog.reset();
+    // The write that fails closes it, and the worker goes on serving.
+    assert!(common::wait_until(|| server.connections() == 0));
+    Client::connect(addr)
+        .unwrap()
+        .request(GET)
+        .assert_ok(false, true);
+    let stats = server.shutdown().unwrap();
+    assert_eq!(stats.timeouts, 0, "{stats:?}");
+}
+
+#[test]
+fn a_request_in_flight_at_the_end_of_the_grace_is_cut() {
+    let server = common::start(Config {
+        shutdown_grace: Duration::from_millis(300),
+        ..patient()
+    });
+    let mut c = Client::connect(server.local_addr()).unwrap();
+    c.send(b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n");
+    // The 100 Continue: the worker has read the head and waits for the body.
+    assert_eq!(
+        c.response(false).unwrap().raw,
+        b"HTTP/1.1 100 Continue\r\n\r\n"
+    );
+    server.shutdown_handle().shutdown();
+    // The body never comes: at the end of the grace the connection is closed, and no longer
+    // counted.
+    c.assert_closed();
+    assert!(common::wait_until(|| server.connections() == 0));
+    let stats = server.wait().unwrap();
+    assert_eq!((stats.requests, stats.timeouts), (0, 0), "{stats:?}");
 }

@@ -154,6 +154,14 @@ impl Client {
         }
     }
 
+    /// Closes the connection with a reset (`SO_LINGER` 0) instead of a FIN: the server's next
+    /// read or write on it fails.
+    pub fn reset(self) {
+        socket2::SockRef::from(self.reader.get_ref())
+            .set_linger(Some(Duration::ZERO))
+            .expect("SO_LINGER 0");
+    }
+
     /// Shuts down the write side (a half-close).
     pub fn shutdown_write(&self) {
         self.reader
