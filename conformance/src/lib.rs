@@ -62,6 +62,9 @@ pub struct Ctx {
     pub fuzz_dir: PathBuf,
     /// The platform and its probed capabilities.
     pub host: Host,
+    /// A shared library exporting the C ABI to run against instead of the linked runtime
+    /// (`--impl PATH`): only the cases of [`areas::loaded`] run.
+    pub loaded: Option<&'static script::abi::Table>,
 }
 
 impl Ctx {
@@ -76,6 +79,7 @@ impl Ctx {
             vectors_dir: root.join("vectors"),
             fuzz_dir: root.join("..").join("fuzz"),
             host: Host::detect(),
+            loaded: None,
         }
     }
 
@@ -118,12 +122,19 @@ struct KnownFailure {
 ///
 /// A table that cannot be read becomes a failing case named `AREA.load`, so a broken data file
 /// is reported, not silently dropped.
+/// With [`Ctx::loaded`], the cases of [`areas::loaded`] only, and a known failure of a case
+/// that is not among them is not reported.
 pub fn collect(ctx: &Ctx) -> Vec<Case> {
     let mut cases = Vec::new();
-    for (area, build) in areas::ALL {
-        match build(ctx) {
-            Ok(mut c) => cases.append(&mut c),
-            Err(e) => cases.push(Case::new(area, "load", move || Err(CaseError::Fail(e)))),
+    match ctx.loaded {
+        Some(table) => cases = areas::loaded(ctx, table),
+        None => {
+            for (area, build) in areas::ALL {
+                match build(ctx) {
+                    Ok(mut c) => cases.append(&mut c),
+                    Err(e) => cases.push(Case::new(area, "load", move || Err(CaseError::Fail(e)))),
+                }
+            }
         }
     }
     let known: Result<KnownFailures, String> = ctx.table("known-failures.toml");
@@ -139,6 +150,7 @@ pub fn collect(ctx: &Ctx) -> Vec<Case> {
                 match cases.iter_mut().find(|c| c.name == k.case) {
                     Some(case) if applies => case.known_failure = Some(k.reason),
                     Some(_) => {}
+                    None if ctx.loaded.is_some() => {}
                     None => {
                         let msg =
                             format!("known-failures.toml names `{}`, which no area has", k.case);

@@ -2,22 +2,32 @@
 //!
 //! ```text
 //! neurlang-conformance [--json FILE] [--filter TEXT] [--threads N] [--quiet] [--verbose]
+//!                      [--impl LIBRARY]
 //! neurlang-conformance merge REPORT.json... [--markdown FILE]
 //! ```
 
 use neurlang_conformance::report::{self, Report, RunOptions};
+use neurlang_conformance::script::abi::Table;
 use neurlang_conformance::{Ctx, child, collect};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 const USAGE: &str = "\
 usage: neurlang-conformance [--json FILE] [--filter TEXT] [--threads N] [--quiet] [--verbose]
+                            [--impl LIBRARY]
        neurlang-conformance merge REPORT.json... [--markdown FILE]
 
 Runs the whole conformance suite on this platform and prints a table per area, the skips
 grouped by reason (the first few cases of each; --verbose names every case) and every failure
 with its message; exits 1 if any case fails. --json also writes a machine-readable report of
 every case.
+--impl LIBRARY runs against another build of the runtime, a shared library exporting the C
+ABI (Unix: dlopen), instead of the linked one: a row impl.exports.NAME per C function (a
+function the library lacks fails by name, and so does every case calling it), then the step
+scripts of the abi and stdlib areas in the machine-code column only, set up through the
+library's own C ABI, one at a time. The other cases test the linked crate through its Rust
+API, not the library, and do not run; a script that needs the linked runtime (its output or
+input, the memory of a token a call made) is skipped, saying why.
 `merge` combines the JSON reports of several platforms into one markdown matrix (stdout, or
 --markdown FILE); it exits 1 if any merged report has a failure.";
 
@@ -38,6 +48,7 @@ fn run(args: &[String]) -> Result<ExitCode, String> {
         return merge(&args[1..]);
     }
     let mut json: Option<PathBuf> = None;
+    let mut library: Option<PathBuf> = None;
     let mut verbose = false;
     let mut opts = RunOptions {
         filter: None,
@@ -54,6 +65,7 @@ fn run(args: &[String]) -> Result<ExitCode, String> {
                     .parse()
                     .map_err(|_| "--threads takes a number")?
             }
+            "--impl" => library = Some(value(&mut it, a)?.into()),
             "--quiet" => opts.progress = false,
             "--verbose" => verbose = true,
             "-h" | "--help" => {
@@ -63,11 +75,17 @@ fn run(args: &[String]) -> Result<ExitCode, String> {
             other => return Err(format!("unknown argument `{other}`")),
         }
     }
-    let ctx = Ctx::new();
+    let mut ctx = Ctx::new();
+    if let Some(path) = library {
+        ctx.loaded = Some(Box::leak(Box::new(Table::load(&path)?)));
+    }
     let cases = collect(&ctx);
     if opts.progress {
+        let against = ctx
+            .loaded
+            .map_or("the linked runtime", |t| t.origin.as_str());
         eprintln!(
-            "running {} cases on {} with {} threads",
+            "running {} cases on {} with {} threads against {against}",
             cases.len(),
             ctx.host.label(),
             opts.threads

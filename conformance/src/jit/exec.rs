@@ -4,7 +4,7 @@
 
 use super::asm::{Inst, Line, Operand, REGS, Reg};
 use super::emit::Layout;
-use super::{Error, Program, Run, Step, Target};
+use super::{Error, ExtEntries, Program, Run, Step, Target};
 use neurlang::runtime::{BufferPool, PoolConfig};
 use std::sync::OnceLock;
 
@@ -31,13 +31,17 @@ pub struct Compiled {
 impl Program {
     /// Loads the program for the host.
     pub fn load(&self) -> Result<Compiled, Error> {
-        self.load_with(&super::context_arity)
+        self.load_with(ExtEntries::linked(), &super::context_arity)
     }
 
-    fn load_with(&self, arity: &dyn Fn(u64) -> Option<usize>) -> Result<Compiled, Error> {
+    fn load_with(
+        &self,
+        entries: ExtEntries,
+        arity: &dyn Fn(u64) -> Option<usize>,
+    ) -> Result<Compiled, Error> {
         let target = Target::host()
             .ok_or_else(|| Error::Unsupported("no JIT target for this architecture".into()))?;
-        let (code, layout) = self.machine_code_with(target, arity)?;
+        let (code, layout) = self.machine_code_with(target, entries, arity)?;
         Compiled::new(code, layout, self.lines.clone())
     }
 }
@@ -138,13 +142,19 @@ pub unsafe fn call_c(fn_addr: usize, args: &[u64]) -> Result<u64, Error> {
     Ok(regs[0])
 }
 
-/// Calls extension `id` with `args` from freshly compiled machine code, through the current
-/// context's registry: `(status, result)`, status 0 or `-errno`, result 0 on failure.
+/// Calls extension `id` with `args` from freshly compiled machine code through `entries` (the
+/// linked runtime's, acting on its current context's registry, or a loaded library's):
+/// `(status, result)`, status 0 or `-errno`, result 0 on failure.
 ///
 /// With at most 2 arguments this is `ext.call r0, id, r1, r2` (`neurlang_ext_call2`, which
 /// reports an extension of more arguments as `EINVAL`); with more, `neurlang_ext_call` with
 /// exactly `args.len()` of them (which the runtime checks against the extension's count).
-pub fn ext_call(id: u64, args: &[u64]) -> Result<(i64, u64), Error> {
+///
+/// # Safety
+///
+/// `entries` must be the `neurlang_ext_call2` and `neurlang_ext_call` of one runtime
+/// ([`ExtEntries::linked`], or resolved by name in a library exporting the C ABI).
+pub unsafe fn ext_call(entries: ExtEntries, id: u64, args: &[u64]) -> Result<(i64, u64), Error> {
     if args.len() >= REGS {
         return Err(Error::TooLarge(format!("{} arguments", args.len())));
     }
@@ -161,6 +171,6 @@ pub fn ext_call(id: u64, args: &[u64]) -> Result<(i64, u64), Error> {
     }];
     let n = args.len();
     let arity = move |_: u64| (n > 2).then_some(n);
-    let run = Program { lines }.load_with(&arity)?.run(&mut regs);
+    let run = Program { lines }.load_with(entries, &arity)?.run(&mut regs);
     Ok((run.steps[0].status, regs[0]))
 }

@@ -145,20 +145,40 @@ impl Program {
 
     /// The machine code for `target`, with extension arities from the current context.
     pub fn machine_code(&self, target: Target) -> Result<(Vec<u8>, Layout), Error> {
-        self.machine_code_with(target, &context_arity)
+        self.machine_code_with(target, ExtEntries::linked(), &context_arity)
     }
 
     fn machine_code_with(
         &self,
         target: Target,
+        entries: ExtEntries,
         arity: &dyn Fn(u64) -> Option<usize>,
     ) -> Result<(Vec<u8>, Layout), Error> {
         let ext = emit::ExtAbi {
-            call2: neurlang::abi::neurlang_ext_call2 as *const () as usize,
-            call: neurlang::abi::neurlang_ext_call as *const () as usize,
+            call2: entries.call2,
+            call: entries.call,
             arity,
         };
         emit::compile(target, &self.lines, &ext)
+    }
+}
+
+/// The two C functions an `ext.call` becomes a call of: `neurlang_ext_call2` and
+/// `neurlang_ext_call`, of the linked runtime or of a loaded library
+/// ([`Table::ext_entries`](crate::script::abi::Table::ext_entries)).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ExtEntries {
+    pub call2: usize,
+    pub call: usize,
+}
+
+impl ExtEntries {
+    /// The linked runtime's.
+    pub fn linked() -> ExtEntries {
+        ExtEntries {
+            call2: neurlang::abi::neurlang_ext_call2 as *const () as usize,
+            call: neurlang::abi::neurlang_ext_call as *const () as usize,
+        }
     }
 }
 

@@ -121,6 +121,8 @@ fn call_takes_registers_immediates_and_symbols() {
 #[test]
 #[cfg_attr(miri, ignore)]
 fn ext_call_checks_the_count_it_is_given() {
+    // SAFETY: the linked runtime's own entries.
+    let ext_call = |id, args: &[u64]| unsafe { ext_call(ExtEntries::linked(), id, args) };
     let ((), live) = with_own_stdlib(|| {
         let (st, h) = ext_call(id(ids::VEC_NEW), &[]).expect("compiles");
         assert_eq!(st, 0);
@@ -143,7 +145,9 @@ fn every_target_compiles_the_same_program() {
     .expect("parses");
     let arity = |_: u64| Some(3);
     for t in [Target::SysV, Target::Win64, Target::Aapcs64] {
-        let (code, layout) = p.machine_code_with(t, &arity).expect("compiles");
+        let (code, layout) = p
+            .machine_code_with(t, ExtEntries::linked(), &arity)
+            .expect("compiles");
         assert_eq!(layout.words(), 32 + 2 * 4 + 3, "{t:?}");
         assert!(!code.is_empty());
     }

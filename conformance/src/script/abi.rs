@@ -2,6 +2,10 @@
 //! caller that passes `u64` words. Each entry coerces the function to a typed function pointer
 //! of the listed signature, so a table that disagrees with the runtime does not compile; the
 //! area `abi` checks the table against `cases/abi.toml` and `neurlang.h` (`abi.contract.*`).
+//!
+//! Where the functions are is a [`Table`] of addresses in the order of [`ABI`]: the linked
+//! runtime's ([`Table::linked`]), or those a shared library exports ([`Table::load`], the
+//! report's `--impl PATH`), where a name may be missing.
 
 #![allow(unsafe_code)] // Calls the C ABI, which takes raw pointers.
 
@@ -149,4 +153,95 @@ pub fn find(name: &str) -> Option<&'static AbiFn> {
 pub unsafe fn call(name: &str, args: &[u64]) -> Option<i64> {
     // SAFETY: forwarded from this function's contract.
     find(name).and_then(|f| unsafe { f.call(args) })
+}
+
+/// The address of every function of [`ABI`], in its order, and what they are from: the linked
+/// runtime, or a shared library exporting the C ABI, where a name may not resolve (`None`).
+#[derive(Debug)]
+pub struct Table {
+    /// What the addresses are from, for messages: `the linked runtime` or the library's path.
+    pub origin: String,
+    addrs: Vec<Option<usize>>,
+}
+
+impl Table {
+    /// The linked runtime's functions.
+    pub fn linked() -> &'static Table {
+        static LINKED: std::sync::OnceLock<Table> = std::sync::OnceLock::new();
+        LINKED.get_or_init(|| {
+            Table::resolve("the linked runtime", |name| {
+                ABI.iter().find(|f| f.name == name).map(|f| (f.addr)())
+            })
+        })
+    }
+
+    /// The table `symbol` gives, name by name (`None`: not there).
+    pub fn resolve(origin: &str, symbol: impl Fn(&str) -> Option<usize>) -> Table {
+        Table {
+            origin: origin.to_owned(),
+            addrs: ABI.iter().map(|f| symbol(f.name)).collect(),
+        }
+    }
+
+    /// Loads the shared library at `path` (kept loaded for the life of the process, with its
+    /// symbols local to it) and resolves every name of [`ABI`] in it.
+    #[cfg(unix)]
+    pub fn load(path: &std::path::Path) -> Result<Table, String> {
+        use std::ffi::{CStr, CString};
+        use std::os::unix::ffi::OsStrExt;
+        let c = CString::new(path.as_os_str().as_bytes())
+            .map_err(|_| format!("{}: a path with a NUL byte", path.display()))?;
+        // SAFETY: `c` is a NUL-terminated path; loading runs the library's initialisers, which
+        // the caller chose to trust by naming it (a Rust `cdylib` of the runtime has none that
+        // touch this process's state).
+        let lib = unsafe { libc::dlopen(c.as_ptr(), libc::RTLD_NOW | libc::RTLD_LOCAL) };
+        if lib.is_null() {
+            // SAFETY: `dlerror` returns null or a NUL-terminated message owned by libc, copied
+            // here before any other `dl*` call.
+            let why = unsafe { libc::dlerror() };
+            let why = match why.is_null() {
+                true => "dlopen failed".to_owned(),
+                // SAFETY: non-null: a NUL-terminated string (above).
+                false => unsafe { CStr::from_ptr(why) }
+                    .to_string_lossy()
+                    .into_owned(),
+            };
+            return Err(format!("{}: {why}", path.display()));
+        }
+        Ok(Table::resolve(&path.display().to_string(), |name| {
+            let sym = CString::new(name).ok()?;
+            // SAFETY: `lib` is a live handle from `dlopen` (never closed), `sym` a
+            // NUL-terminated name; the address is only called with the signature of `ABI`'s
+            // entry of that name.
+            let addr = unsafe { libc::dlsym(lib, sym.as_ptr()) };
+            (!addr.is_null()).then_some(addr as usize)
+        }))
+    }
+
+    /// Loading a library needs `dlopen`.
+    #[cfg(not(unix))]
+    pub fn load(path: &std::path::Path) -> Result<Table, String> {
+        Err(format!(
+            "{}: loading a library is implemented with dlopen (Unix) only",
+            path.display()
+        ))
+    }
+
+    /// The address of C function `name` (`"neurlang_chan_send"`), or why there is none.
+    pub fn addr(&self, name: &str) -> Result<usize, String> {
+        match ABI.iter().position(|f| f.name == name) {
+            Some(i) => {
+                self.addrs[i].ok_or_else(|| format!("{name} is not exported by {}", self.origin))
+            }
+            None => Err(format!("{name} is not a function of the C ABI")),
+        }
+    }
+
+    /// The functions an `ext.call` becomes a call of, or why they are missing.
+    pub fn ext_entries(&self) -> Result<crate::jit::ExtEntries, String> {
+        Ok(crate::jit::ExtEntries {
+            call2: self.addr("neurlang_ext_call2")?,
+            call: self.addr("neurlang_ext_call")?,
+        })
+    }
 }

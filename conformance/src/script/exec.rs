@@ -186,34 +186,44 @@ impl Executor for Rust {
 }
 
 /// The machine-code executor: each call is compiled by the test JIT ([`crate::jit`]) for the
-/// host's calling convention and run from a pool buffer, in the environment's context. A C
-/// function is called through its address in [`abi::ABI`] ([`jit::call_c`]), an extension
-/// through `neurlang_ext_call2` (at most 2 arguments) or `neurlang_ext_call`
+/// host's calling convention and run from a pool buffer, against the environment's runtime
+/// ([`Env::table`]: the linked one, in the environment's context, or a library loaded with
+/// `--impl`). A C function is called through its address in that table ([`jit::call_c`]), an
+/// extension through its `neurlang_ext_call2` (at most 2 arguments) or `neurlang_ext_call`
 /// ([`jit::ext_call`]). A failure is only its code (`detail` is `None`), so a check that names
 /// an [`ExtError`] is compared by code (see [`Check`](super::Check)).
 ///
-/// Panics when the JIT cannot compile or load a call; [`jit::unsupported`] says beforehand
-/// whether this host can run it at all.
+/// Panics when the JIT cannot compile or load a call, or the table lacks its function (a run
+/// against a loaded library checks that first: [`super::unresolved`]); [`jit::unsupported`]
+/// says beforehand whether this host can run it at all.
 #[derive(Debug)]
 pub struct Jit;
 
 impl Executor for Jit {
     fn call(&mut self, env: &mut Env, call: &Call) -> Outcome {
-        let ctx = Arc::clone(env.ctx());
+        let table = env.table();
+        let in_ctx = |f: &mut dyn FnMut() -> Result<(i64, u64), jit::Error>| match env.linked() {
+            Some(ctx) => Context::scoped(ctx, f),
+            None => f(),
+        };
+        let missing = |e: String| -> ! { panic!("{e}") };
         let failed = |e: jit::Error| -> ! { panic!("the test JIT could not make {call:?}: {e}") };
         match call.callee {
             Callee::Abi(name) => {
-                let f = entry(name);
-                // SAFETY: `f.addr()` is the address of `f`, an `extern "C"` function of the
-                // runtime taking `f.args.len()` integer or pointer words and returning `i64`
-                // (the table coerces it to that signature); `Call` holds exactly that many
+                let addr = table.addr(name).unwrap_or_else(|e| missing(e));
+                // SAFETY: `addr` is the runtime's `name`, an `extern "C"` function (of the
+                // table's origin, resolved by that name) taking `entry(name).args.len()` integer
+                // or pointer words and returning `i64`; `Call` holds exactly that many
                 // (`Executor::call`). The pointers come from `Env::resolve`, as for `Rust`.
-                let ret = Context::scoped(&ctx, || unsafe { jit::call_c((f.addr)(), &call.args) });
-                Outcome::from_ret(ret.unwrap_or_else(|e| failed(e)) as i64)
+                let run = || unsafe { jit::call_c(addr, &call.args) }.map(|r| (r as i64, 0));
+                let (ret, _) = in_ctx(&mut { run }).unwrap_or_else(|e| failed(e));
+                Outcome::from_ret(ret)
             }
             Callee::Ext(id) => {
-                let (status, result) = Context::scoped(&ctx, || jit::ext_call(id, &call.args))
-                    .unwrap_or_else(|e| failed(e));
+                let entries = table.ext_entries().unwrap_or_else(|e| missing(e));
+                // SAFETY: both entries are of the one runtime of `table`.
+                let run = || unsafe { jit::ext_call(entries, id, &call.args) };
+                let (status, result) = in_ctx(&mut { run }).unwrap_or_else(|e| failed(e));
                 Outcome::from_ext(status, result)
             }
         }

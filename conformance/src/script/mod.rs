@@ -54,6 +54,21 @@
 //!
 //! After the last step, [`Env::finish`] frees the `s:` strings, revokes the tokens, and with
 //! [`Env::stdlib`] fails if a handle is still live.
+//!
+//! **Against another build** (the report's `--impl LIBRARY`): the C functions are those a
+//! shared library exports ([`abi::Table::load`]), and scripts run with the [`Jit`] executor
+//! only, taking every address from that table ([`Env::table`]); there is no Rust run to agree
+//! with, so each call is checked by the script alone. The library has globals of its own, so
+//! [`Env::loaded`] sets up through its C ABI, one script at a time: a fresh context by its
+//! `neurlang_sandbox_init` (the row's permissions, the scratch directory as the file root),
+//! tokens (`buf`, `cap:`, `capw:`, `s:`) by its `neurlang_cap_create` over memory the
+//! environment owns and revoked by its `neurlang_cap_revoke`, strings by its `ext_call` of
+//! `string_from_bytes`, and checks read handles through its extensions (`string_to_bytes`,
+//! `vec_len`, `vec_get`). A library's handle tables are out of reach: no leak check there. A
+//! script with a step that needs the linked runtime ([`needs_linked`]: `printed`, `bytes` of a
+//! token a call made; an `abi` row's `stdin`) is skipped with the reason `needs the linked
+//! runtime; STEP (why)`. A function the library does not export fails the script naming it,
+//! before any call ([`unresolved`]).
 
 pub mod abi;
 mod agree;
@@ -61,7 +76,7 @@ mod env;
 mod exec;
 
 pub use agree::{FRESH, call_labels, in_machine_code};
-pub use env::{BOGUS, Env, SENTINEL, SETUP, Sink, permissions};
+pub use env::{BOGUS, Env, SENTINEL, SETUP, STDIN, Sink, needs_linked_because, permissions};
 pub use exec::{
     Call, Callee, EXECUTORS, Executor, Jit, Outcome, Rust, err_name, executor, selected,
 };
@@ -271,8 +286,8 @@ pub fn run_step(env: &mut Env, exec: &mut dyn Executor, step: &Step) -> Result<(
         env.vars.insert(var.clone(), got.word());
     }
     if step.free {
-        env.free(got.word())
-            .map_err(|e| format!("freeing the result: {e:?}"))?;
+        env.release(got.word())
+            .map_err(|e| format!("freeing the result: {e}"))?;
     }
     Ok(())
 }
@@ -329,11 +344,9 @@ fn verify(env: &mut Env, check: &Check, got: &Outcome, free: bool) -> Result<(),
             eq(t == *w, &t, w)
         }
         Check::Json(w) => {
-            let s = env
-                .ext("json_stringify", &[v])
-                .map_err(|e| format!("json_stringify: {e:?}"))?;
+            let s = env.call_ext("json_stringify", &[v])?;
             let t = env.text(s)?;
-            env.free(s).map_err(|e| format!("json_free: {e:?}"))?;
+            env.release(s)?;
             eq(t == *w, &t, w)
         }
         Check::Vec(w) => {
@@ -348,12 +361,53 @@ fn verify(env: &mut Env, check: &Check, got: &Outcome, free: bool) -> Result<(),
                 .collect::<Result<Vec<_>, _>>()?;
             if free {
                 for h in hs {
-                    env.free(h).map_err(|e| format!("freeing {h:#x}: {e:?}"))?;
+                    env.release(h).map_err(|e| format!("freeing {h:#x}: {e}"))?;
                 }
             }
             eq(texts == *w, &texts, w)
         }
     }
+}
+
+/// Why `steps` cannot run against a loaded library (a skip reason, [`needs_linked_because`]): a
+/// `printed` step (the context's output is a Rust stream of the linked runtime), or `bytes` of
+/// a token a call made (a `buf`'s memory is the environment's; a token a call derived, such as
+/// a `cap_slice`, only the runtime can read). `None`: they can.
+pub fn needs_linked(steps: &[Step]) -> Option<String> {
+    let made_by = |var: &str| steps.iter().find(|s| s.save.as_deref() == Some(var));
+    steps.iter().find_map(|s| match s.word.as_str() {
+        "printed" => Some(needs_linked_because("printed", env::PRINTED)),
+        "bytes" => {
+            let var = s.args.first()?.strip_prefix('$')?;
+            match made_by(var) {
+                Some(m) if m.word == "buf" => None,
+                _ => Some(needs_linked_because("bytes", env::BYTES_OF_A_CALL)),
+            }
+        }
+        _ => None,
+    })
+}
+
+/// The first function that `steps` call, or that set-up against `table` needs
+/// (`neurlang_sandbox_init`, `neurlang_cap_create`, `neurlang_cap_revoke`, and the extension
+/// calls), which `table` lacks: the message naming it.
+pub fn unresolved(table: &abi::Table, steps: &[Step]) -> Option<String> {
+    const SETUP_FNS: &[&str] = &[
+        "neurlang_sandbox_init",
+        "neurlang_cap_create",
+        "neurlang_cap_revoke",
+        "neurlang_ext_call2",
+        "neurlang_ext_call",
+    ];
+    let called = steps
+        .iter()
+        .filter(|s| s.is_call())
+        .filter_map(|s| abi::find(&s.word).map(|f| f.name));
+    SETUP_FNS
+        .iter()
+        .copied()
+        .chain(called)
+        .find_map(|name| table.addr(name).err())
 }
 
 /// Runs `steps` in `env` with the executor named `executor`, then [`Env::finish`].
@@ -370,6 +424,20 @@ pub fn run_in(mut env: Env, exec: &mut dyn Executor, steps: &[Step]) -> Result<(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_loaded_library_cannot_run_printed_nor_bytes_of_a_token_a_call_made() {
+        let steps = |lines: &[&str]| {
+            parse(&lines.iter().map(|l| l.to_string()).collect::<Vec<_>>()).unwrap()
+        };
+        let why = |s: &str, what: &str| Some(needs_linked_because(s, what));
+        let buf = steps(&["b = buf 8 hi", "bytes $b hi"]);
+        assert_eq!(needs_linked(&buf), None);
+        let slice = steps(&["b = buf 8 hi", "s = cap_slice $b 0 1", "bytes $s h"]);
+        assert_eq!(needs_linked(&slice), why("bytes", env::BYTES_OF_A_CALL));
+        let printed = steps(&["b = buf 8 hi", "io_print $b 2", "printed hi"]);
+        assert_eq!(needs_linked(&printed), why("printed", env::PRINTED));
+    }
 
     #[test]
     fn a_quote_inside_a_word_runs_to_its_closing_quote_and_is_decoded() {

@@ -28,6 +28,7 @@ mod iat;
 mod race;
 mod syscall;
 
+use crate::script::abi::Table;
 use crate::script::{self, Check, Env};
 use crate::{Case, CaseError, CaseResult, Ctx, MACHINE_CODE, Scratch, ensure, fail};
 use neurlang::runtime::Errno;
@@ -112,7 +113,7 @@ pub fn cases(ctx: &Ctx) -> Result<Vec<Case>, String> {
         let (row2, want2) = (row.clone(), want.clone());
         cases.push(
             Case::new("abi", name.clone(), move || {
-                run_row(&row, want, script::executor(&executor)?.as_mut())
+                run_row(&row, want, script::executor(&executor)?.as_mut(), None)
             })
             .skip_if(skip.clone()),
         );
@@ -139,23 +140,64 @@ fn in_machine_code(row: &Row, want: &Check) -> CaseResult {
         "after the call: ",
     ));
     script::in_machine_code(
-        |exec| run_row(row, want.clone(), exec),
+        |exec| run_row(row, want.clone(), exec, None),
         |i, _| labels[i].clone(),
     )
 }
 
+/// The step-script rows in the machine-code column against the library of `table` (the
+/// report's `--impl`): `abi.<function>.<row>.mc`, each with its own fresh context of the
+/// library ([`Env::loaded`]). A row that reads the context's input (`stdin`) or needs the
+/// linked runtime for a step ([`script::needs_linked`]) is skipped, saying which.
+pub fn loaded(ctx: &Ctx, table: &'static Table) -> Result<Vec<Case>, String> {
+    let file: AbiFile = ctx.table("abi.toml")?;
+    let platform = ctx.host.platform_name().to_string();
+    let mut cases = Vec::new();
+    for row in file.case {
+        let want = Check::from_toml(&row.expect)
+            .map_err(|e| format!("abi.toml {}.{}: {e}", row.function, row.name))?;
+        let all = [row.steps.clone(), row.then.clone()].concat();
+        let needs = match (row.stdin.is_empty(), script::parse(&all)) {
+            (false, _) => Some(script::needs_linked_because("stdin", script::STDIN)),
+            (true, Ok(steps)) => script::needs_linked(&steps),
+            // The case fails on it.
+            (true, Err(_)) => None,
+        };
+        let skip = row.skip_on.get(&platform).cloned().or(needs);
+        let name = format!("{}.{}{MACHINE_CODE}", row.function, row.name);
+        cases.push(
+            Case::new("abi", name, move || {
+                if let Some(why) = crate::jit::unsupported() {
+                    return Err(CaseError::Skip(why));
+                }
+                run_row(&row, want, &mut script::Jit, Some(table))
+            })
+            .skip_if(skip),
+        );
+    }
+    Ok(cases)
+}
+
 /// Runs a row's steps with `exec`, the last with the row's `expect` as its check, then its
-/// `then` steps.
-fn run_row(row: &Row, want: Check, exec: &mut dyn script::Executor) -> CaseResult {
+/// `then` steps: against the linked runtime, or the library of `table` ([`Env::loaded`]).
+fn run_row(
+    row: &Row,
+    want: Check,
+    exec: &mut dyn script::Executor,
+    table: Option<&'static Table>,
+) -> CaseResult {
     let scratch = Scratch::new("abi").map_err(|e| CaseError::Fail(e.to_string()))?;
     let root = scratch
         .path()
         .canonicalize()
         .map_err(|e| CaseError::Fail(e.to_string()))?;
     let perms = script::permissions(&row.perms, root.clone(), &row.hosts)?;
-    let mut env = Env::sandboxed(root, perms, &row.stdin);
     let mut steps = script::parse(&row.steps)?;
     let then = script::parse(&row.then)?;
+    let mut env = match table {
+        None => Env::sandboxed(root, perms, &row.stdin),
+        Some(t) => Env::loaded(t, Some(root), &perms, &[&steps[..], &then[..]].concat())?,
+    };
     let last = steps.last_mut().ok_or(CaseError::Fail("no steps".into()))?;
     ensure!(
         last.check.is_none(),

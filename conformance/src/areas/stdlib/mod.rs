@@ -21,10 +21,11 @@
 
 mod jsonsuite;
 
+use crate::script::abi::Table;
 use crate::script::{self, Env, err_name};
-use crate::{Case, CaseResult, Ctx, MACHINE_CODE, ensure, ensure_eq};
+use crate::{Case, CaseError, CaseResult, Ctx, MACHINE_CODE, ensure, ensure_eq};
 use neurlang::ext::ids;
-use neurlang::runtime::ExtensionRegistry;
+use neurlang::runtime::{ExtensionRegistry, IOPermissions};
 use serde::Deserialize;
 
 #[derive(Debug, Deserialize)]
@@ -142,6 +143,39 @@ pub fn cases(ctx: &Ctx) -> Result<Vec<Case>, String> {
         ));
     }
     cases.extend(jsonsuite::cases(ctx)?);
+    Ok(cases)
+}
+
+/// The step scripts in the machine-code column against the library of `table` (the report's
+/// `--impl`): `stdlib.script.NAME.mc`, each in a fresh context of the library, whose registry
+/// is the built-ins ([`Env::loaded`]; its handle tables are out of reach, so no leak check).
+pub fn loaded(ctx: &Ctx, table: &'static Table) -> Result<Vec<Case>, String> {
+    let mut scripts = ctx.table::<OpsFile>("stdlib-ops.toml")?.script;
+    for f in SCRIPT_FILES {
+        scripts.extend(ctx.table::<ScriptsFile>(f)?.script);
+    }
+    let mut cases = Vec::new();
+    for s in scripts {
+        let skip = script::parse(&s.steps)
+            .ok()
+            .and_then(|steps| script::needs_linked(&steps));
+        cases.push(
+            Case::new(
+                "stdlib",
+                format!("script.{}{MACHINE_CODE}", s.name),
+                move || {
+                    if let Some(why) = crate::jit::unsupported() {
+                        return Err(CaseError::Skip(why));
+                    }
+                    let steps = script::parse(&s.steps)?;
+                    let perms = IOPermissions::default();
+                    let env = Env::loaded(table, None, &perms, &steps)?;
+                    Ok(script::run_in(env, &mut script::Jit, &steps)?)
+                },
+            )
+            .skip_if(skip),
+        );
+    }
     Ok(cases)
 }
 
