@@ -384,4 +384,51 @@ mod tests {
         assert_eq!(rw.remove(Interest::READABLE), Interest::WRITABLE);
         assert!(rw.remove(rw).is_empty());
     }
+
+    /// Oneshot mode (the poll(2) backend's, here on epoll, which has it too): an event that
+    /// reports only part of the interest disarms the registration, which must be re-armed for
+    /// the rest, or the other event never comes.
+    #[test]
+    fn oneshot_registrations_are_rearmed_for_the_interest_not_yet_ready() {
+        use super::{HandleTable, PollMode, Reactor, Tag};
+        use std::io::Write;
+        use std::time::{Duration, Instant};
+        let reactor = Reactor {
+            poller: polling::Poller::new().unwrap(),
+            mode: PollMode::Oneshot,
+            regs: HandleTable::new(Tag::Registration),
+        };
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let ours = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (mut peer, _) = listener.accept().unwrap();
+        ours.set_nonblocking(true).unwrap();
+        let token = reactor
+            .register(&ours, Interest::READABLE | Interest::WRITABLE)
+            .unwrap();
+        let (mut events, mut raw, mut tokens) = (polling::Events::new(), Vec::new(), Vec::new());
+        let mut wait_for = |interest: Interest| {
+            let deadline = Instant::now() + Duration::from_secs(20);
+            while !reactor.is_ready(token, interest) && Instant::now() < deadline {
+                let left = Some(Duration::from_millis(200));
+                reactor
+                    .wait(&mut events, &mut raw, &mut tokens, left)
+                    .unwrap();
+            }
+            reactor.is_ready(token, interest)
+        };
+        assert!(
+            wait_for(Interest::WRITABLE),
+            "a connected socket is writable"
+        );
+        assert!(
+            !reactor.is_ready(token, Interest::READABLE),
+            "nothing was sent yet"
+        );
+        peer.write_all(b"x").unwrap();
+        assert!(
+            wait_for(Interest::READABLE),
+            "the data's event came after the first one"
+        );
+        reactor.deregister(token).unwrap();
+    }
 }

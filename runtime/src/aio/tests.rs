@@ -534,32 +534,68 @@ fn reuse_addr_lets_a_second_socket_bind_the_same_address() -> io::Result<()> {
     Ok(())
 }
 
+/// The value of the TCP-level option `name` of `s`, as the kernel reports it.
+#[cfg(unix)]
+fn tcp_option(s: &AsyncSocket, name: libc::c_int) -> libc::c_int {
+    let mut value: libc::c_int = -1;
+    let mut len = size_of::<libc::c_int>() as libc::socklen_t;
+    #[allow(unsafe_code)]
+    // SAFETY: `s.raw()` is an open socket for the call; `value` and `len` are live and `len`
+    // is the size of `value`.
+    let rc = unsafe {
+        libc::getsockopt(
+            s.raw(),
+            libc::IPPROTO_TCP,
+            name,
+            (&raw mut value).cast(),
+            &raw mut len,
+        )
+    };
+    assert_eq!(rc, 0, "{}", io::Error::last_os_error());
+    value
+}
+
 #[cfg(neurlang_defer_accept)]
 #[test]
 fn defer_accept_is_set_on_the_listener() -> io::Result<()> {
     let mut s = AsyncSocket::tcp()?;
-    let read = |s: &AsyncSocket| {
-        let mut value: libc::c_int = -1;
-        let mut len = size_of::<libc::c_int>() as libc::socklen_t;
-        #[allow(unsafe_code)]
-        // SAFETY: `s.raw()` is an open socket for the call; `value` and `len` are live and
-        // `len` is the size of `value`.
-        let rc = unsafe {
-            libc::getsockopt(
-                s.raw(),
-                libc::IPPROTO_TCP,
-                libc::TCP_DEFER_ACCEPT,
-                (&raw mut value).cast(),
-                &raw mut len,
-            )
-        };
-        assert_eq!(rc, 0, "{}", io::Error::last_os_error());
-        value
-    };
-    assert_eq!(read(&s), 0);
+    assert_eq!(tcp_option(&s, libc::TCP_DEFER_ACCEPT), 0);
     s.set_defer_accept(5)?;
     // The kernel keeps a count of retransmissions and reports it back in seconds: not 0.
-    assert!(read(&s) > 0);
+    assert!(tcp_option(&s, libc::TCP_DEFER_ACCEPT) > 0);
+    Ok(())
+}
+
+#[cfg(unix)]
+#[test]
+fn nodelay_is_set_and_cleared() -> io::Result<()> {
+    let mut s = AsyncSocket::tcp()?;
+    assert_eq!(
+        tcp_option(&s, libc::TCP_NODELAY),
+        0,
+        "Nagle's algorithm is on by default"
+    );
+    s.set_nodelay(true)?;
+    assert_ne!(tcp_option(&s, libc::TCP_NODELAY), 0);
+    s.set_nodelay(false)?;
+    assert_eq!(tcp_option(&s, libc::TCP_NODELAY), 0);
+    Ok(())
+}
+
+#[test]
+fn every_timer_gets_a_token_of_its_own() -> io::Result<()> {
+    let mut rt = AsyncRuntime::new()?;
+    let tokens: Vec<Token> = (0..3)
+        .map(|_| rt.schedule_timer(Duration::from_millis(1)))
+        .collect();
+    assert!(tokens[0] != tokens[1] && tokens[1] != tokens[2] && tokens[0] != tokens[2]);
+    rt.run(LONG)?;
+    assert!(tokens.iter().all(|&t| rt.is_ready(t, Interest::READABLE)));
+    rt.clear_ready(tokens[1], Interest::READABLE);
+    assert!(
+        rt.is_ready(tokens[0], Interest::READABLE),
+        "only the cleared timer is cleared"
+    );
     Ok(())
 }
 
