@@ -363,4 +363,12 @@ mod tests {
         assert_eq!(reg(&mut r, "c"), Err(ExtError::IdUnavailable(MAX_ID + 1)));
         assert_eq!(r.call(MAX_ID, &[], &mut []), Ok(7));
     }
+
+    #[test]
+    fn debug_says_how_many_extensions_are_registered() {
+        let mut r = ExtensionRegistry::new();
+        assert_eq!(format!("{r:?}"), "ExtensionRegistry { extensions: 0 }");
+        r.register("a", "", 0, false, ExtCategory::Custom, noop());
+        assert_eq!(format!("{r:?}"), "ExtensionRegistry { extensions: 1 }");
+    }
 }
