@@ -332,3 +332,47 @@ fn a_buffer_debugs_as_its_slot_and_lengths() {
         assert!(text.contains(part), "{text} does not show {part}");
     }
 }
+
+/// With protections toggled per write (the `Mprotect` backend, a page per slot), writing one
+/// slot never takes execute permission from another: code in the neighbouring pages keeps
+/// running while a second thread rewrites slots between them, again and again (a write that
+/// reached a neighbour's page would fault the thread running it).
+#[test]
+#[cfg_attr(miri, ignore = "Miri cannot execute machine code")]
+fn writing_a_slot_leaves_its_neighbours_executable() {
+    let Some(code) = return_42() else { return };
+    let Ok(pool) = BufferPool::with_config(&PoolConfig::new(16).backend(Backend::Mprotect)) else {
+        return; // no mprotect here (the pool tests of every backend say why)
+    };
+    let page = crate::sys::page_size();
+    let all: Vec<_> = (0..16).map(|_| pool.acquire().unwrap()).collect();
+    // Keep the slots of even pages running; free the others for rewriting. Each freed slot is
+    // then between two running ones, or at the region's edge.
+    let (mut running, free): (Vec<_>, Vec<_>) = all
+        .into_iter()
+        .partition(|b| (b.as_ptr() as usize / page) % 2 == 0);
+    assert!(!running.is_empty() && !free.is_empty());
+    drop(free);
+    for b in &mut running {
+        b.write(code).unwrap();
+    }
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            for _ in 0..5000 {
+                let mut b = pool.acquire().unwrap();
+                assert_eq!(b.write(code), Ok(code.len()));
+            }
+            stop.store(true, std::sync::atomic::Ordering::Release);
+        });
+        while !stop.load(std::sync::atomic::Ordering::Acquire) {
+            for b in &running {
+                #[allow(unsafe_code)]
+                // SAFETY: `code` is a complete `extern "C" fn() -> i32` for this architecture.
+                let f = unsafe { b.as_fn::<extern "C" fn() -> i32>() }.unwrap();
+                assert_eq!(f.call(), 42);
+                assert_eq!(f.as_ptr(), b.as_ptr(), "the code's entry is the buffer's");
+            }
+        }
+    });
+}

@@ -309,4 +309,14 @@ mod tests {
         let mixed = json!([{ "k": objects(limit) }]);
         assert_eq!(Json::new(mixed).depth_bound(), usize::MAX);
     }
+
+    #[test]
+    fn debug_names_the_type_code_only() {
+        let debug = |v: Value| format!("{:?}", Json::new(v));
+        assert_eq!(
+            debug(json!([1, "secret"])),
+            format!("Json(type {})", code::ARRAY)
+        );
+        assert_eq!(debug(Value::Null), format!("Json(type {})", code::NULL));
+    }
 }
