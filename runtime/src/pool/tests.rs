@@ -350,7 +350,7 @@ fn writing_a_slot_leaves_its_neighbours_executable() {
     // then between two running ones, or at the region's edge.
     let (mut running, free): (Vec<_>, Vec<_>) = all
         .into_iter()
-        .partition(|b| (b.as_ptr() as usize / page) % 2 == 0);
+        .partition(|b| (b.as_ptr() as usize / page).is_multiple_of(2));
     assert!(!running.is_empty() && !free.is_empty());
     drop(free);
     for b in &mut running {
