@@ -2,8 +2,10 @@
 //!
 //! Only the tokens that received events are visited ([`AsyncRuntime::events`]). A connection is
 //! read until a read comes back short (the socket is then empty: an edge-triggered reactor
-//! reports the next arrival, a oneshot one is re-armed by `clear_ready`), every complete request
-//! in the buffer is answered, and the responses go out in one write. Connections live in a slab
+//! reports the next arrival, a oneshot one is re-armed by `clear_ready`), or, while a request is
+//! unfinished, until a read would block (an end of stream or a reset that came with the data
+//! raises no further event), every complete request in the buffer is answered, and the
+//! responses go out in one write. Connections live in a slab
 //! at their token's slot ([`Token::slot`]) and are driven in place. Timeouts are lazy: each
 //! connection has a deadline that requests move forward without touching the timer wheel; its
 //! one wheel timer, owned by its token, is re-armed for the remaining time when it fires early.
@@ -449,9 +451,7 @@ impl Io<'_> {
             return Outcome::Keep; // fired early
         }
         self.stats.timeouts += 1;
-        let mid_request = matches!(conn.state, State::Head(Some(_))) && conn.rend > conn.rstart
-            || matches!(conn.state, State::Body(..) | State::Chunked(..));
-        if !mid_request || !conn.wbuf.is_empty() {
+        if !conn.mid_request() || !conn.wbuf.is_empty() {
             return Outcome::Close;
         }
         self.reject(conn, Status::RequestTimeout);
@@ -475,7 +475,8 @@ impl Io<'_> {
         let _ = self
             .rt
             .is_ready(token, Interest::READABLE | Interest::WRITABLE);
-        // Set by a short read: the socket is empty, the next arrival will be an event.
+        // Set by a short read that left no request unfinished: the socket is empty, the next
+        // arrival will be an event.
         let mut drained = false;
         loop {
             if let Break(outcome) = self.step(conn, token, &mut drained) {
@@ -586,7 +587,10 @@ impl Io<'_> {
                     conn.state = State::Head(Some(self.now));
                 }
                 self.process(conn);
-                Continue(n < space)
+                // A short read took all the data, but not the peer's end (its EOF or reset) if
+                // that came with it: no further event reports it. While a request is unfinished,
+                // read again, so that the end closes the connection now, not at its timeout.
+                Continue(n < space && !conn.mid_request())
             }
             Err(e) if e.kind() == ErrorKind::WouldBlock => {
                 self.rt.clear_ready(token, Interest::READABLE);

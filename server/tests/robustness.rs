@@ -479,3 +479,34 @@ fn a_request_in_flight_at_the_end_of_the_grace_is_cut() {
     let stats = server.wait().unwrap();
     assert_eq!((stats.requests, stats.timeouts), (0, 0), "{stats:?}");
 }
+
+#[test]
+fn a_reset_right_after_the_start_of_a_head_closes_the_connection_at_once() {
+    let server = common::start(patient());
+    let mut c = Client::connect(server.local_addr()).unwrap();
+    c.send(GET);
+    // The response has arrived; it stays unread, so the close below is a reset.
+    c.stream().peek(&mut [0]).unwrap();
+    c.send(b"GET / HTTP/1.1\r\nHo");
+    drop(c);
+    // The read that fails closes it: not a 408 at the head timeout, not a timeout.
+    assert!(common::wait_until(|| server.connections() == 0));
+    let stats = server.shutdown().unwrap();
+    assert_eq!((stats.requests, stats.timeouts), (1, 0), "{stats:?}");
+    assert!(stats.errors.is_empty(), "{stats:?}");
+}
+
+#[test]
+fn a_half_close_right_after_the_start_of_a_head_closes_the_connection_at_once() {
+    let server = common::start(patient());
+    let mut c = Client::connect(server.local_addr()).unwrap();
+    c.request(GET).assert_ok(false, true);
+    c.send(b"GET / HTTP/1.1\r\nHo");
+    c.shutdown_write();
+    // The end of the stream, read with the half head or right after: the close, not a 408 at
+    // the head timeout.
+    c.assert_closed();
+    let stats = server.shutdown().unwrap();
+    assert_eq!((stats.requests, stats.timeouts), (1, 0), "{stats:?}");
+    assert!(stats.errors.is_empty(), "{stats:?}");
+}

@@ -64,6 +64,12 @@ impl Conn {
         )
     }
 
+    /// Whether part of a request has been read and the rest is awaited.
+    pub(super) fn mid_request(&self) -> bool {
+        matches!(self.state, State::Head(Some(_))) && self.rend > self.rstart
+            || matches!(self.state, State::Body(..) | State::Chunked(..))
+    }
+
     pub(super) fn is_idle(&self) -> bool {
         matches!(self.state, State::Head(_))
             && self.rstart == self.rend
