@@ -35,7 +35,6 @@ use crate::cap::{CapPermissions, Capability};
 use crate::ctx::{Context, Handle};
 use crate::errno::Errno;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::Arc;
 
 /// Runs a shim body, turning its error (or a panic) into a negative code.
 fn guard<T: Into<i64>>(f: impl FnOnce() -> Result<T, Errno>) -> i64 {
@@ -48,10 +47,7 @@ fn guard<T: Into<i64>>(f: impl FnOnce() -> Result<T, Errno>) -> i64 {
 
 /// Runs a shim body with the process-default context.
 fn with_ctx<T: Into<i64>>(f: impl FnOnce(&Context) -> Result<T, Errno>) -> i64 {
-    guard(|| {
-        let ctx: Arc<Context> = Context::current();
-        f(&ctx)
-    })
+    guard(|| Context::with_current(f))
 }
 
 fn count(n: usize) -> i64 {

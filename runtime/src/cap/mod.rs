@@ -260,6 +260,20 @@ impl Capability {
         Capability::from_token(Token(raw))
     }
 
+    /// Checks that the token `raw` is live, grants `need` and covers `len` bytes; returns its
+    /// length. Touches no memory and holds nothing: what `neurlang_cap_check` answers.
+    ///
+    /// # Errors
+    /// [`Errno::EFAULT`] for a forged, stale or revoked token, one without `need`, or one shorter
+    /// than `len`.
+    pub fn check_raw(raw: u64, need: CapPermissions, len: usize) -> Result<usize, Errno> {
+        let (length, permissions) = table::peek(Token(raw))?;
+        if len > length || !permissions.contains(need) {
+            return Err(Errno::EFAULT);
+        }
+        Ok(length)
+    }
+
     /// Validates a token.
     ///
     /// # Errors

@@ -230,6 +230,19 @@ pub(super) fn lookup(token: Token) -> Result<(Arc<Region>, usize, usize, CapPerm
     Ok((Arc::clone(&e.region), e.offset, e.length, e.permissions))
 }
 
+/// The length and permissions of a live token, without holding its region: a check, not an
+/// access (an entry is in the table exactly while its token is live; revoking removes it before
+/// the region is marked).
+pub(super) fn peek(token: Token) -> Result<(usize, CapPermissions), Errno> {
+    let inner = table().read();
+    let index = inner.resolve(token).ok_or(Errno::EFAULT)?;
+    let e = inner.slots[index as usize]
+        .entry
+        .as_ref()
+        .ok_or(Errno::EFAULT)?;
+    Ok((e.length, e.permissions))
+}
+
 pub(super) fn live() -> usize {
     table().read().live
 }

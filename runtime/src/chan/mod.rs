@@ -24,6 +24,9 @@ pub struct Channel {
 struct State {
     queue: VecDeque<u64>,
     closed: bool,
+    /// Receivers blocked in `recv`: a send or close wakes someone only when there is someone
+    /// to wake (a notification is a futex syscall even with no waiter).
+    waiting: usize,
 }
 
 impl Channel {
@@ -37,8 +40,11 @@ impl Channel {
             return Err(Errno::EPIPE);
         }
         s.queue.push_back(value);
+        let wake = s.waiting != 0;
         drop(s);
-        self.ready.notify_one();
+        if wake {
+            self.ready.notify_one();
+        }
         Ok(())
     }
 
@@ -51,7 +57,9 @@ impl Channel {
             if s.closed {
                 return Err(Errno::EPIPE);
             }
+            s.waiting += 1;
             s = self.ready.wait(s).unwrap_or_else(|p| p.into_inner());
+            s.waiting -= 1;
         }
     }
 
@@ -64,14 +72,23 @@ impl Channel {
         }
     }
 
+    /// Receivers blocked in `recv` now.
+    #[cfg(test)]
+    fn waiting(&self) -> usize {
+        self.lock().waiting
+    }
+
     fn close(&self) -> Result<(), Errno> {
         let mut s = self.lock();
         if s.closed {
             return Err(Errno::EPIPE);
         }
         s.closed = true;
+        let wake = s.waiting != 0;
         drop(s);
-        self.ready.notify_all();
+        if wake {
+            self.ready.notify_all();
+        }
         Ok(())
     }
 }

@@ -28,6 +28,38 @@ fn close_wakes_blocked_receivers() {
     assert_eq!(ctx.send(ch, 1), Err(Errno::EPIPE));
 }
 
+/// Waits (at most 20 s, polling) until `f` holds; says whether it did.
+fn eventually(f: impl Fn() -> bool) -> bool {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !f() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    f()
+}
+
+/// Receivers asleep in `recv`: a send wakes one of them, a close the others, and none is
+/// counted as waiting once they are gone (the count decides whether a send wakes anyone).
+#[test]
+fn a_send_wakes_one_sleeping_receiver_and_close_the_rest() {
+    let chans = Arc::new(Channels::new());
+    let ch = chans.create().unwrap();
+    let chan = chans.get(ch).unwrap();
+    let waiters: Vec<_> = (0..3)
+        .map(|_| {
+            let chans = Arc::clone(&chans);
+            std::thread::spawn(move || chans.recv(ch))
+        })
+        .collect();
+    assert!(eventually(|| chan.waiting() == 3), "three receivers asleep");
+    chans.send(ch, 7).unwrap();
+    assert!(eventually(|| chan.waiting() == 2), "one woke for the value");
+    chans.close(ch).unwrap();
+    let mut got: Vec<_> = waiters.into_iter().map(|t| t.join().unwrap()).collect();
+    got.sort();
+    assert_eq!(got, vec![Ok(7), Err(Errno::EPIPE), Err(Errno::EPIPE)]);
+    assert_eq!(chan.waiting(), 0);
+}
+
 proptest! {
     #[test]
     fn behaves_like_a_queue(ops in proptest::collection::vec(0u8..4, 0..64)) {

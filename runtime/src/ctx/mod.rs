@@ -30,6 +30,8 @@ use crate::io::{Console, Input, Output};
 use crate::net::Sockets;
 use crate::perm::{IOPermissions, Sandbox};
 use crate::task::Tasks;
+use std::cell::{Cell, RefCell};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock, RwLock};
 
 /// A runtime context. See the [module](self) documentation.
@@ -54,10 +56,19 @@ impl std::fmt::Debug for Context {
 }
 
 thread_local! {
-    static SCOPED: std::cell::RefCell<Option<Arc<Context>>> = const { std::cell::RefCell::new(None) };
+    /// The context [`Context::scoped`] installed on this thread, null for none. It points into
+    /// the `Arc<Context>` that the innermost active `scoped` call borrows for its whole extent
+    /// (each call puts the previous pointer back when it returns or unwinds).
+    static SCOPED: Cell<*const Context> = const { Cell::new(std::ptr::null()) };
+    /// This thread's copy of the process-default context, with the [`GENERATION`] it was read
+    /// at: the C ABI's hot path reads it without the lock or a reference count, both shared
+    /// by every thread (`cargo bench -p neurlang-benches --bench abi`, two threads).
+    static DEFAULT_COPY: RefCell<Option<(u64, Arc<Context>)>> = const { RefCell::new(None) };
 }
 
 static DEFAULT: OnceLock<RwLock<Arc<Context>>> = OnceLock::new();
+/// Bumped by every [`Context::set_default`], while it holds the write lock.
+static GENERATION: AtomicU64 = AtomicU64::new(0);
 
 fn default_slot() -> &'static RwLock<Arc<Context>> {
     DEFAULT.get_or_init(|| RwLock::new(Arc::new(Context::new(IOPermissions::default()))))
@@ -130,25 +141,67 @@ impl Context {
     /// The context the C ABI acts on in this thread: the one installed by [`Context::scoped`]
     /// if any, else the process-default context (deny-by-default permissions until
     /// [`Context::set_default`] is called). Tasks spawned through the ABI inherit it.
+    #[allow(unsafe_code)] // rebuilds an `Arc` from the pointer `scoped` installed
     pub fn current() -> Arc<Context> {
-        if let Some(ctx) = SCOPED.with(|s| s.borrow().clone()) {
-            return ctx;
+        let p = SCOPED.with(Cell::get);
+        if !p.is_null() {
+            // SAFETY: `p` is `Arc::as_ptr` of the `Arc<Context>` that the innermost active
+            // `scoped` call on this thread borrows (see `SCOPED`), so that `Arc` is alive: one
+            // more strong count for it, then the `Arc` that owns that count.
+            unsafe { Arc::increment_strong_count(p) };
+            // SAFETY: as above; the count just added is the one the new `Arc` owns.
+            return unsafe { Arc::from_raw(p) };
         }
         let slot = default_slot().read().unwrap_or_else(|p| p.into_inner());
         Arc::clone(&slot)
     }
 
+    /// Runs `f` on [`Context::current`] without taking a reference count: the C ABI's path.
+    /// The scoped context is reached through its pointer, the default one through this
+    /// thread's copy (read again when [`Context::set_default`] has run since).
+    #[allow(unsafe_code)] // dereferences the pointer `scoped` installed
+    pub(crate) fn with_current<R>(f: impl FnOnce(&Context) -> R) -> R {
+        let p = SCOPED.with(Cell::get);
+        if !p.is_null() {
+            // SAFETY: `p` points into the `Arc<Context>` that the innermost active `scoped`
+            // call on this thread borrows until it returns (see `SCOPED`), which is after `f`
+            // returns: `f` runs inside it.
+            return f(unsafe { &*p });
+        }
+        let generation = GENERATION.load(Ordering::Acquire);
+        let mut f = Some(f);
+        let done = DEFAULT_COPY.try_with(|copy| {
+            // Refreshed only when no `f` of this thread is using it (in a nested call the
+            // borrow below is still held, and this fails).
+            if let Ok(mut slot) = copy.try_borrow_mut()
+                && !matches!(&*slot, Some((g, _)) if *g == generation)
+            {
+                let current = default_slot().read().unwrap_or_else(|p| p.into_inner());
+                *slot = Some((generation, Arc::clone(&current)));
+            }
+            match &*copy.borrow() {
+                Some((g, ctx)) if *g == generation => f.take().map(|f| f(ctx)),
+                _ => None,
+            }
+        });
+        match (done, f) {
+            (Ok(Some(r)), _) => r,
+            // A nested call after a `set_default`, or during thread exit: the slow way.
+            (_, Some(f)) => f(&Context::current()),
+            (_, None) => unreachable!("`f` ran, so its result is in `done`"),
+        }
+    }
+
     /// Runs `f` with `ctx` as this thread's current context (for the C ABI), then restores
     /// the previous one. Lets tests with different permissions call the ABI in parallel.
     pub fn scoped<R>(ctx: &Arc<Context>, f: impl FnOnce() -> R) -> R {
-        struct Restore(Option<Arc<Context>>);
+        struct Restore(*const Context);
         impl Drop for Restore {
             fn drop(&mut self) {
-                let prev = self.0.take();
-                SCOPED.with(|s| *s.borrow_mut() = prev);
+                SCOPED.with(|s| s.set(self.0));
             }
         }
-        let prev = SCOPED.with(|s| s.borrow_mut().replace(Arc::clone(ctx)));
+        let prev = SCOPED.with(|s| s.replace(Arc::as_ptr(ctx)));
         let _restore = Restore(prev);
         f()
     }
@@ -157,6 +210,7 @@ impl Context {
     /// channels of the previous context stay with it.
     pub fn set_default(ctx: Arc<Context>) -> Arc<Context> {
         let mut slot = default_slot().write().unwrap_or_else(|p| p.into_inner());
+        GENERATION.fetch_add(1, Ordering::Release);
         std::mem::replace(&mut slot, ctx)
     }
 }

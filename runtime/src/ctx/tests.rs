@@ -49,3 +49,50 @@ fn a_closed_descriptor_stays_closed_when_its_slot_is_reused() {
         "0, 1 and 2 never name anything"
     );
 }
+
+/// What the C ABI acts on: the innermost `scoped` context, else the process default as of the
+/// last `set_default` (even when this thread read an older one before, or is inside a call).
+#[test]
+fn the_current_context_follows_scoped_and_set_default() {
+    // Contexts told apart by address; deny-all, as the default is, for tests running meanwhile.
+    let new = || Arc::new(Context::new(IOPermissions::default()));
+    let (a, b, c) = (new(), new(), new());
+    let seen = || Context::with_current(|ctx| ctx as *const Context);
+    let old = Context::set_default(Arc::clone(&a));
+    assert_eq!(seen(), Arc::as_ptr(&a));
+    assert!(Arc::ptr_eq(&Context::current(), &a));
+    Context::set_default(Arc::clone(&b));
+    assert_eq!(seen(), Arc::as_ptr(&b), "this thread's copy is read again");
+    Context::with_current(|outer| {
+        assert_eq!(outer as *const Context, Arc::as_ptr(&b));
+        Context::set_default(Arc::clone(&c));
+        assert_eq!(seen(), Arc::as_ptr(&c), "inside a call too");
+        assert_eq!(
+            outer as *const Context,
+            Arc::as_ptr(&b),
+            "the outer call keeps its own"
+        );
+    });
+    assert_eq!(seen(), Arc::as_ptr(&c));
+    Context::scoped(&a, || {
+        assert_eq!(seen(), Arc::as_ptr(&a), "scoped wins over the default");
+        Context::scoped(&b, || assert!(Arc::ptr_eq(&Context::current(), &b)));
+        assert_eq!(seen(), Arc::as_ptr(&a), "restored after an inner scope");
+        let inner = std::panic::AssertUnwindSafe(|| Context::scoped(&b, || panic!("unwinds")));
+        let unwound = std::panic::catch_unwind(inner);
+        assert!(unwound.is_err());
+        assert!(
+            Arc::ptr_eq(&Context::current(), &a),
+            "restored after a panic"
+        );
+    });
+    assert_eq!(seen(), Arc::as_ptr(&c), "no scope left");
+    let strong = Arc::strong_count(&a);
+    Context::scoped(&a, || drop(Context::current()));
+    assert_eq!(
+        Arc::strong_count(&a),
+        strong,
+        "current() owns the count it adds"
+    );
+    Context::set_default(old);
+}
