@@ -502,8 +502,8 @@ impl Env {
                     self.temps.push(h);
                     out.push(h);
                 }
-                Some(("cap", t)) => out.push(self.token(t.as_bytes(), CapPermissions::READ)?),
-                Some(("capw", t)) => out.push(self.token(t.as_bytes(), CapPermissions::WRITE)?),
+                Some(("cap", t)) => out.push(self.token(&data(t)?, CapPermissions::READ)?),
+                Some(("capw", t)) => out.push(self.token(&data(t)?, CapPermissions::WRITE)?),
                 Some(("f", f)) => out.push(f.parse::<f64>().map_err(|_| bad())?.to_bits()),
                 _ if w == "bogus" => out.push(BOGUS),
                 _ => match w.strip_prefix('$') {
@@ -524,10 +524,10 @@ impl Env {
             "buf" => {
                 let n: usize = arg(0).parse().map_err(|_| "buf N [TEXT]")?;
                 let mut b = vec![0u8; n];
-                let t = arg(1).as_bytes();
+                let t = data(arg(1))?;
                 b.get_mut(..t.len())
                     .ok_or("buf: TEXT longer than N")?
-                    .copy_from_slice(t);
+                    .copy_from_slice(&t);
                 let (t, m) = self.new_token(&b, CapPermissions::ALL)?;
                 if self.linked().is_none() {
                     self.bufs.insert(t, m);
@@ -539,10 +539,7 @@ impl Env {
                     .resolve(args.get(..1).ok_or("bytes TOKEN TEXT")?)?
                     .first()
                     .ok_or("bytes TOKEN TEXT")?;
-                let want = match arg(1).strip_prefix("hex:") {
-                    Some(h) => hex(h).ok_or(format!("bad {}", arg(1)))?,
-                    None => arg(1).as_bytes().to_vec(),
-                };
+                let want = data(arg(1))?;
                 let got = match self.linked() {
                     Some(_) => Capability::from_raw(tok)
                         .and_then(|c| c.to_vec(0, want.len()))
@@ -556,7 +553,13 @@ impl Env {
                         m.get(..want.len()).unwrap_or(m).to_vec()
                     }
                 };
-                let msg = format!("buffer holds {:?}", String::from_utf8_lossy(&got));
+                let msg = match std::str::from_utf8(&got) {
+                    Ok(text) => format!("buffer holds {text:?}"),
+                    Err(_) => {
+                        let h: String = got.iter().map(|b| format!("{b:02x}")).collect();
+                        format!("buffer holds hex:{h}")
+                    }
+                };
                 ok(got == want, msg)
             }
             "slot" => {
@@ -639,10 +642,27 @@ fn sandbox_flags(perms: &IOPermissions) -> u64 {
     .fold(0, |f, (_, bit)| f | bit)
 }
 
-/// The bytes of a hex string.
-fn hex(h: &str) -> Option<Vec<u8>> {
+/// The bytes a TEXT of a step or argument stands for: `hex:HEX` (the bytes of HEX),
+/// `rep:N:TEXT` (TEXT N times), or else TEXT's UTF-8.
+pub fn data(text: &str) -> Result<Vec<u8>, String> {
+    if let Some(h) = text.strip_prefix("hex:") {
+        return hex(h);
+    }
+    if let Some(rest) = text.strip_prefix("rep:") {
+        let (n, t) = rest
+            .split_once(':')
+            .ok_or(format!("`{text}`: rep:N:TEXT"))?;
+        let n: usize = n.parse().map_err(|_| format!("`{text}`: rep:N:TEXT"))?;
+        return Ok(data(t)?.repeat(n));
+    }
+    Ok(text.as_bytes().to_vec())
+}
+
+/// The bytes of hex string `h` (an even number of hex digits).
+pub fn hex(h: &str) -> Result<Vec<u8>, String> {
     (0..h.len())
         .step_by(2)
         .map(|i| u8::from_str_radix(h.get(i..i + 2)?, 16).ok())
-        .collect()
+        .collect::<Option<_>>()
+        .ok_or(format!("bad hex {h:?}"))
 }

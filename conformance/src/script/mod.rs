@@ -31,6 +31,7 @@
 //! | `fn:square`, `fn:max` | 1 | a task entry `extern "C" fn(u64) -> u64` |
 //! | `bogus` | 1 | a forged capability token |
 //! | `cap:TEXT`, `capw:TEXT` | 1 | a token over a copy of TEXT, READ / only WRITE |
+//! | `cap:hex:A5`, `cap:rep:3:ab` | 1 | the same over bytes in hex, or TEXT repeated N times ([`data`]) |
 //! | `s:TEXT` | 1 | a new string handle with TEXT (made with `string_from_bytes`, freed at the end) |
 //! | `f:2.5` | 1 | the bits of an `f64` |
 //!
@@ -47,8 +48,8 @@
 //! checks.
 //!
 //! **Set-up and check steps**, in Rust: `buf N [TEXT]` (an owned token over N bytes starting
-//! with TEXT, every permission), `bytes TOKEN TEXT` (the buffer starts with TEXT, or
-//! `hex:HEX`), `slot NAME` (the slot's value, to save) / `slot NAME VALUE|untouched` (it holds
+//! with TEXT, every permission), `bytes TOKEN TEXT` (the buffer starts with TEXT), where TEXT
+//! may be `hex:HEX` or `rep:N:TEXT` as in `cap:` ([`data`]), `slot NAME` (the slot's value, to save) / `slot NAME VALUE|untouched` (it holds
 //! VALUE / still the sentinel), `write_file REL [TEXT]`, `exists REL` / `absent REL`, `printed
 //! [TEXT]` (the context printed exactly TEXT).
 //!
@@ -75,12 +76,73 @@ mod agree;
 mod env;
 mod exec;
 
+use crate::{Case, MACHINE_CODE};
 pub use agree::{FRESH, call_labels, in_machine_code};
-pub use env::{BOGUS, Env, SENTINEL, SETUP, STDIN, Sink, needs_linked_because, permissions};
+pub use env::{
+    BOGUS, Env, SENTINEL, SETUP, STDIN, Sink, data, hex, needs_linked_because, permissions,
+};
 pub use exec::{
     Call, Callee, EXECUTORS, Executor, Jit, Outcome, Rust, err_name, executor, selected,
 };
 use neurlang::runtime::Errno;
+use serde::Deserialize;
+
+/// A named step script, as the case files write it: `[[script]]` with `name` and `steps`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Script {
+    pub name: String,
+    pub steps: Vec<String>,
+}
+
+/// The cases of `scripts` in `area`, each named `PREFIX NAME` and run in a fresh `env()`: with
+/// the executor this run selected ([`selected`]), and in the machine-code column
+/// ([`in_machine_code`], `….mc`). Fails if the selected executor is unknown.
+pub fn cases(
+    area: &'static str,
+    prefix: &str,
+    scripts: Vec<Script>,
+    env: fn() -> Env,
+) -> Result<Vec<Case>, String> {
+    let executor = selected();
+    exec::executor(&executor)?;
+    let mut cases = Vec::new();
+    for s in scripts {
+        let (executor, steps) = (executor.clone(), s.steps.clone());
+        let name = format!("{prefix}{}", s.name);
+        cases.push(Case::new(area, name.clone(), move || {
+            Ok(run_with(env(), &executor, &parse(&steps)?)?)
+        }));
+        cases.push(Case::new(
+            area,
+            format!("{name}{MACHINE_CODE}"),
+            move || {
+                let steps = parse(&s.steps)?;
+                let labels = call_labels(&steps, "");
+                in_machine_code(
+                    |exec| Ok(run_in(env(), exec, &steps)?),
+                    |i, _| labels[i].clone(),
+                )
+            },
+        ));
+    }
+    Ok(cases)
+}
+
+/// Which of `names` (functions or extensions) no call step of `scripts` calls, in order. A
+/// step that does not parse calls nothing here (it fails its own script's case).
+pub fn uncalled<'a>(names: impl IntoIterator<Item = &'a str>, scripts: &[Script]) -> Vec<&'a str> {
+    let called: Vec<String> = scripts
+        .iter()
+        .flat_map(|s| s.steps.iter().filter_map(|l| Step::parse(l).ok()))
+        .filter(Step::is_call)
+        .map(|st| st.word)
+        .collect();
+    names
+        .into_iter()
+        .filter(|n| !called.iter().any(|c| c == n))
+        .collect()
+}
 
 /// One step, parsed.
 #[derive(Debug, Clone, PartialEq)]

@@ -18,11 +18,9 @@ use crate::ext::{ExtId, ExtensionRegistry};
 /// Argument counts up to this are copied to the stack, larger ones to the heap.
 const INLINE_ARGS: usize = 8;
 
-/// The registered ID and its argument count.
-fn arity(registry: &ExtensionRegistry, id: u64) -> Result<(ExtId, usize), Errno> {
-    let id = u32::try_from(id).map(ExtId).map_err(|_| Errno::ENOSYS)?;
-    let info = registry.info(id).ok_or(Errno::ENOSYS)?;
-    Ok((id, info.arg_count))
+/// The extension ID of `id`: `ENOSYS` beyond `u32` (no extension has such an ID).
+fn ext_id(id: u64) -> Result<ExtId, Errno> {
+    u32::try_from(id).map(ExtId).map_err(|_| Errno::ENOSYS)
 }
 
 /// Runs `f` on the current context's registry and stores its value in `*result`.
@@ -52,10 +50,11 @@ unsafe fn finish(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn neurlang_ext_call2(id: u64, a: u64, b: u64, result: *mut u64) -> i64 {
     let call = |registry: &ExtensionRegistry| {
-        let (id, n) = arity(registry, id)?;
-        let args = [a, b];
-        let args = args.get(..n).ok_or(Errno::EINVAL)?;
-        Ok(registry.call(id, args, &mut [])?)
+        let id = ext_id(id)?;
+        // As many of (a, b) as it takes: the registry refuses an unknown ID, and a count of
+        // more than 2 as the wrong count.
+        let n = registry.info(id).map_or(0, |i| i.arg_count);
+        Ok(registry.call(id, &[a, b][..n.min(2)], &mut [])?)
     };
     // SAFETY: forwarded from this function's contract.
     unsafe { finish(result, call) }
@@ -76,10 +75,10 @@ pub unsafe extern "C" fn neurlang_ext_call(
     result: *mut u64,
 ) -> i64 {
     let call = |registry: &ExtensionRegistry| {
-        let (id, n) = arity(registry, id)?;
-        if nargs != n as u64 {
-            return Err(Errno::EINVAL);
-        }
+        let id = ext_id(id)?;
+        // No extension takes `usize::MAX` arguments: a count beyond `usize` is the wrong one.
+        let n = usize::try_from(nargs).unwrap_or(usize::MAX);
+        registry.check_args(id, n)?;
         if n == 0 {
             return Ok(registry.call(id, &[], &mut [])?);
         }
@@ -192,6 +191,15 @@ mod tests {
         Context::scoped(&ctx, || {
             assert_eq!(call(id(custom), &[1, 2, 4]), Ok(7));
             assert_eq!(call(id(custom), &[1, 2]), Err(Errno::EINVAL.neg()));
+            // The count and the ID are checked before `args` is read: null is not reached.
+            let unread = |id, n| {
+                // SAFETY: `args` is null, never read when `n` is not the count (the contract).
+                slot(|r| unsafe { neurlang_ext_call(id, std::ptr::null(), n, r) })
+            };
+            assert_eq!(unread(id(custom), 2), Err(Errno::EINVAL.neg()));
+            assert_eq!(unread(id(custom), u64::MAX), Err(Errno::EINVAL.neg()));
+            assert_eq!(unread(id(custom) + 1000, 3), Err(Errno::ENOSYS.neg()));
+            assert_eq!(unread(id(custom), 3), Err(Errno::EFAULT.neg()));
             assert_eq!(call2(id(custom), 1, 2), Err(Errno::EINVAL.neg()));
             assert_eq!(call(id(panics), &[]), Err(Errno::EIO.neg()));
             let big: Vec<u64> = vec![0; INLINE_ARGS + 1];

@@ -9,7 +9,7 @@
 //! ABI are limited to `0..=i64::MAX` (`EINVAL` otherwise), which keeps them unambiguous.
 
 use crate::errno::Errno;
-use crate::handle::{CONTEXT_LIMIT, Handle, HandleTable, Tag};
+use crate::handle::{Handle, HandleTable};
 use std::collections::VecDeque;
 use std::sync::{Arc, Condvar, Mutex};
 
@@ -93,27 +93,14 @@ impl Channel {
     }
 }
 
-/// A context's channels (see [`Context`](crate::ctx::Context), which owns one).
-#[derive(Debug)]
-pub(crate) struct Channels {
-    /// Behind `Arc`: a receiver blocked in `recv` keeps its channel alive across a destroy.
-    table: HandleTable<Arc<Channel>, Errno>,
-}
+/// A context's channels (see [`Context`](crate::ctx::Context), which owns one), behind `Arc`:
+/// a receiver blocked in `recv` keeps its channel alive across a destroy.
+pub(crate) type Channels = HandleTable<Arc<Channel>, Errno>;
 
 impl Channels {
-    pub(crate) fn new() -> Channels {
-        Channels {
-            table: HandleTable::with_limit(Tag::Channel, CONTEXT_LIMIT),
-        }
-    }
-
-    fn get(&self, id: Handle) -> Result<Arc<Channel>, Errno> {
-        self.table.get(id)
-    }
-
     /// Creates a channel; returns its id.
     pub(crate) fn create(&self) -> Result<Handle, Errno> {
-        self.table.insert(Arc::default())
+        self.insert(Arc::default())
     }
 
     /// Queues `value`.
@@ -138,7 +125,7 @@ impl Channels {
 
     /// Closes the channel (if open) and frees its id.
     pub(crate) fn destroy(&self, id: Handle) -> Result<(), Errno> {
-        let ch = self.table.remove(id)?;
+        let ch = self.remove(id)?;
         let _ = ch.close();
         Ok(())
     }

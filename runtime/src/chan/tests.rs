@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 #[test]
 fn close_wakes_blocked_receivers() {
-    let ctx = Arc::new(Channels::new());
+    let ctx = Arc::new(Channels::for_context(crate::handle::Tag::Channel));
     let ch = ctx.create().unwrap();
     let waiters: Vec<_> = (0..4)
         .map(|_| {
@@ -63,7 +63,7 @@ fn a_send_wakes_one_sleeping_receiver_and_close_the_rest() {
 proptest! {
     #[test]
     fn behaves_like_a_queue(ops in proptest::collection::vec(0u8..4, 0..64)) {
-        let ctx = Channels::new();
+        let ctx = Channels::for_context(crate::handle::Tag::Channel);
         let ch = ctx.create().unwrap();
         let mut model = VecDeque::new();
         let mut closed = false;

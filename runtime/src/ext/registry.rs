@@ -210,17 +210,28 @@ impl ExtensionRegistry {
         args: &[u64],
         outputs: &mut [u64],
     ) -> Result<u64, ExtError> {
-        let id = id.into();
+        (self.slot(id.into(), args.len())?.func)(args, outputs)
+    }
+
+    /// The checks of [`ExtensionRegistry::call`] that need no argument: whether a call of `id`
+    /// with `n` arguments reaches the extension (the C ABI makes them before it reads any).
+    pub(crate) fn check_args(&self, id: ExtId, n: usize) -> Result<(), ExtError> {
+        self.slot(id, n).map(drop)
+    }
+
+    /// The slot of `id` if it is registered and takes `n` arguments.
+    #[inline]
+    fn slot(&self, id: ExtId, n: usize) -> Result<&Slot, ExtError> {
         let Some(Some(slot)) = self.slots.get(id.0 as usize) else {
             return Err(ExtError::UnknownExtension(id.0));
         };
-        if args.len() != slot.arg_count {
+        if n != slot.arg_count {
             return Err(ExtError::WrongArgCount {
                 expected: slot.arg_count,
-                got: args.len(),
+                got: n,
             });
         }
-        (slot.func)(args, outputs)
+        Ok(slot)
     }
 
     /// The ID registered under `name`.

@@ -21,7 +21,7 @@
 //! ```
 
 use crate::errno::Errno;
-use crate::handle::{CONTEXT_LIMIT, Handle, HandleTable, Tag};
+use crate::handle::{Handle, HandleTable};
 use crate::perm::{OpenMode, Sandbox};
 use std::fs::File;
 use std::io::{Seek, SeekFrom};
@@ -35,40 +35,26 @@ pub const SEEK_CUR: u64 = 1;
 pub const SEEK_END: u64 = 2;
 
 #[derive(Debug)]
-struct OpenFile {
+pub(crate) struct OpenFile {
     file: File,
     mode: OpenMode,
 }
 
 /// A context's open files (see [`Context`](crate::ctx::Context), which owns one and its
-/// [`Sandbox`]).
-#[derive(Debug)]
-pub(crate) struct Files {
-    /// Behind `Arc`: an operation in flight keeps its file open across a `close`.
-    table: HandleTable<Arc<OpenFile>, Errno>,
-}
+/// [`Sandbox`]), behind `Arc`: an operation in flight keeps its file open across a `close`.
+pub(crate) type Files = HandleTable<Arc<OpenFile>, Errno>;
 
 impl Files {
-    pub(crate) fn new() -> Files {
-        Files {
-            table: HandleTable::with_limit(Tag::File, CONTEXT_LIMIT),
-        }
-    }
-
-    fn get(&self, fd: Handle) -> Result<Arc<OpenFile>, Errno> {
-        self.table.get(fd)
-    }
-
     /// Whether `fd` is an open file.
     pub(crate) fn contains(&self, fd: Handle) -> bool {
-        self.table.with(fd, |_| ()).is_ok()
+        self.with(fd, |_| ()).is_ok()
     }
 
     /// Opens `path` through `sandbox` with `flags` (see the module docs); returns its descriptor.
     pub(crate) fn open(&self, sandbox: &Sandbox, path: &[u8], flags: u64) -> Result<Handle, Errno> {
         let mode = OpenMode::from_bits(flags)?;
         let file = sandbox.open(path, mode)?;
-        self.table.insert(Arc::new(OpenFile { file, mode }))
+        self.insert(Arc::new(OpenFile { file, mode }))
     }
 
     /// Reads up to `buf.len()` bytes; 0 at end of file.
@@ -112,7 +98,7 @@ impl Files {
 
     /// Closes a file descriptor.
     pub(crate) fn close(&self, fd: Handle) -> Result<(), Errno> {
-        self.table.remove(fd).map(drop)
+        self.remove(fd).map(drop)
     }
 }
 

@@ -97,6 +97,17 @@ impl From<HandleError> for crate::errno::Errno {
 /// The most slots each of a context's tables (files, sockets, tasks, channels) hands out.
 pub(crate) const CONTEXT_LIMIT: u64 = 1 << 16;
 
+/// A context's table of one service (files, sockets, tasks, channels): the service's module
+/// names it (`fs::Files` is `HandleTable<Arc<OpenFile>, Errno>`) and gives it its operations as
+/// inherent methods, each over the table's own `get`, `insert` and `remove`.
+impl<T> HandleTable<T, crate::errno::Errno> {
+    /// An empty table of a context's service, its handles carrying `tag`, at most
+    /// [`CONTEXT_LIMIT`] of them live.
+    pub(crate) fn for_context(tag: Tag) -> Self {
+        Self::with_limit(tag, CONTEXT_LIMIT)
+    }
+}
+
 /// A handle as the runtime sees it: a non-zero `u64` (bare `u64` only at the ABI). Any value
 /// may be wrapped (the table validates it on use).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -7,7 +7,7 @@
 //! mapped OS error otherwise (`ECONNREFUSED`, …).
 
 use crate::errno::Errno;
-use crate::handle::{CONTEXT_LIMIT, Handle, HandleTable, Tag};
+use crate::handle::{Handle, HandleTable};
 use crate::perm::{IOPermissions, NetOp};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
@@ -30,30 +30,17 @@ fn io_err(e: std::io::Error) -> Errno {
 }
 
 #[derive(Debug)]
-enum Socket {
+pub(crate) enum Socket {
     Stream(TcpStream),
     Listener(TcpListener),
 }
 
-/// A context's sockets (see [`Context`](crate::ctx::Context), which owns one). An unknown
-/// descriptor is `EBADF` here; the context turns it into `ENOTSOCK` when it names a file.
-#[derive(Debug)]
-pub(crate) struct Sockets {
-    /// Behind `Arc`: a blocking `accept` or `recv` keeps its socket open across a `close`.
-    table: HandleTable<Arc<Socket>, Errno>,
-}
+/// A context's sockets (see [`Context`](crate::ctx::Context), which owns one), behind `Arc`: a
+/// blocking `accept` or `recv` keeps its socket open across a `close`. An unknown descriptor is
+/// `EBADF` here; the context turns it into `ENOTSOCK` when it names a file.
+pub(crate) type Sockets = HandleTable<Arc<Socket>, Errno>;
 
 impl Sockets {
-    pub(crate) fn new() -> Sockets {
-        Sockets {
-            table: HandleTable::with_limit(Tag::Socket, CONTEXT_LIMIT),
-        }
-    }
-
-    fn get(&self, fd: Handle) -> Result<Arc<Socket>, Errno> {
-        self.table.get(fd)
-    }
-
     /// Connects to `host:port` over TCP if `perms` allow it; returns the socket's descriptor.
     pub(crate) fn connect(
         &self,
@@ -67,7 +54,7 @@ impl Sockets {
         }
         let addrs = resolve(&host, port)?;
         let stream = crate::sys::tcp_connect(&addrs).map_err(io_err)?;
-        self.table.insert(Arc::new(Socket::Stream(stream)))
+        self.insert(Arc::new(Socket::Stream(stream)))
     }
 
     /// Listens on `host:port` if `perms` allow it (port 0 picks a free one, see [`Sockets::port`]).
@@ -80,7 +67,7 @@ impl Sockets {
         let host = perms.check_host(host, NetOp::Listen)?;
         let addrs = resolve(&host, port)?;
         let listener = TcpListener::bind(&addrs[..]).map_err(io_err)?;
-        self.table.insert(Arc::new(Socket::Listener(listener)))
+        self.insert(Arc::new(Socket::Listener(listener)))
     }
 
     /// Waits for a connection on a listening socket; returns the new socket's descriptor.
@@ -90,7 +77,7 @@ impl Sockets {
             return Err(Errno::EINVAL);
         };
         let (stream, _) = l.accept().map_err(io_err)?;
-        self.table.insert(Arc::new(Socket::Stream(stream)))
+        self.insert(Arc::new(Socket::Stream(stream)))
     }
 
     /// The local port of a socket.
@@ -120,7 +107,7 @@ impl Sockets {
 
     /// Closes a socket descriptor.
     pub(crate) fn close(&self, fd: Handle) -> Result<(), Errno> {
-        self.table.remove(fd).map(drop)
+        self.remove(fd).map(drop)
     }
 }
 

@@ -22,6 +22,17 @@ fn enosys() -> io::Error {
     Errno::ENOSYS.to_io_error()
 }
 
+/// Safe functions (or methods) this backend cannot do: `VIS fn NAME(ARG_TYPE, …) -> T;` becomes
+/// a function taking those arguments, unused, that fails with [`enosys`]. (The two `unsafe` ones
+/// are written out: an optional `unsafe` before `fn` is ambiguous to `macro_rules!`.)
+macro_rules! unsupported {
+    ($( $vis:vis fn $name:ident($($arg:ty),*) -> $ret:ty; )*) => {$(
+        $vis fn $name($(_: $arg),*) -> io::Result<$ret> {
+            Err(enosys())
+        }
+    )*};
+}
+
 // The executable pool.
 
 /// Page protections the pool asks for.
@@ -42,8 +53,8 @@ pub(crate) fn page_size() -> usize {
 pub(crate) struct Mapping(NonNull<u8>);
 
 impl Mapping {
-    pub(crate) fn anonymous(_len: usize, _prot: Prot) -> io::Result<Mapping> {
-        Err(enosys())
+    unsupported! {
+        pub(crate) fn anonymous(usize, Prot) -> Mapping;
     }
     pub(crate) fn ptr(&self) -> NonNull<u8> {
         self.0
@@ -63,12 +74,9 @@ impl DualMapping {
     }
 }
 
-pub(crate) fn dual_map(_len: usize) -> io::Result<DualMapping> {
-    Err(enosys())
-}
-
-pub(crate) fn map_jit(_len: usize) -> io::Result<Mapping> {
-    Err(enosys())
+unsupported! {
+    pub(crate) fn dual_map(usize) -> DualMapping;
+    pub(crate) fn map_jit(usize) -> Mapping;
 }
 
 /// # Safety
@@ -118,17 +126,9 @@ pub(crate) unsafe fn add(
     Err(enosys())
 }
 
-pub(crate) fn modify(
-    _: &polling::Poller,
-    _: RawSource,
-    _: polling::Event,
-    _: polling::PollMode,
-) -> io::Result<()> {
-    Err(enosys())
-}
-
-pub(crate) fn delete(_: &polling::Poller, _: RawSource) -> io::Result<()> {
-    Err(enosys())
+unsupported! {
+    pub(crate) fn modify(&polling::Poller, RawSource, polling::Event, polling::PollMode) -> ();
+    pub(crate) fn delete(&polling::Poller, RawSource) -> ();
 }
 
 pub(crate) const WAIT_BLOCKS: bool = false;
@@ -160,22 +160,11 @@ pub(crate) const REUSE_PORT_BALANCES: bool = false;
 /// No listeners on unsupported targets.
 pub(crate) const REUSE_PORT_LB: bool = false;
 
-pub(crate) fn prepare_listener(_: &socket2::Socket) -> io::Result<()> {
-    Err(enosys())
-}
-
-pub(crate) fn set_balanced_reuse_port(_: &socket2::Socket) -> io::Result<()> {
-    Err(enosys())
-}
-
-pub(crate) fn accept_nonblocking(
-    _: &socket2::Socket,
-) -> io::Result<(socket2::Socket, socket2::SockAddr)> {
-    Err(enosys())
-}
-
-pub(crate) fn set_defer_accept(_: &socket2::Socket, _: u32) -> io::Result<()> {
-    Err(enosys())
+unsupported! {
+    pub(crate) fn prepare_listener(&socket2::Socket) -> ();
+    pub(crate) fn set_balanced_reuse_port(&socket2::Socket) -> ();
+    pub(crate) fn accept_nonblocking(&socket2::Socket) -> (socket2::Socket, socket2::SockAddr);
+    pub(crate) fn set_defer_accept(&socket2::Socket, u32) -> ();
 }
 
 // The sandbox: no directory can be opened, so every path is refused with ENOSYS.
@@ -185,23 +174,13 @@ pub(crate) fn set_defer_accept(_: &socket2::Socket, _: u32) -> io::Result<()> {
 pub(crate) struct Dir(());
 
 impl Dir {
-    pub(crate) fn open_root(_path: &Path) -> io::Result<Dir> {
-        Err(enosys())
+    unsupported! {
+        pub(crate) fn open_root(&Path) -> Dir;
     }
 }
 
-pub(crate) fn open_dir_at(_parent: &Dir, _name: &OsStr) -> io::Result<Entry<Dir>> {
-    Err(enosys())
-}
-
-pub(crate) fn open_file_at(
-    _parent: &Dir,
-    _name: &OsStr,
-    _mode: OpenMode,
-) -> io::Result<Entry<File>> {
-    Err(enosys())
-}
-
-pub(crate) fn unlink_at(_parent: &Dir, _name: &OsStr) -> io::Result<()> {
-    Err(enosys())
+unsupported! {
+    pub(crate) fn open_dir_at(&Dir, &OsStr) -> Entry<Dir>;
+    pub(crate) fn open_file_at(&Dir, &OsStr, OpenMode) -> Entry<File>;
+    pub(crate) fn unlink_at(&Dir, &OsStr) -> ();
 }

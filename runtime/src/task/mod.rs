@@ -11,22 +11,13 @@
 //! ```
 
 use crate::errno::Errno;
-use crate::handle::{CONTEXT_LIMIT, Handle, HandleTable, Tag};
+use crate::handle::{Handle, HandleTable};
 use std::thread::JoinHandle;
 
 /// A context's tasks (see [`Context`](crate::ctx::Context), which owns one).
-#[derive(Debug)]
-pub(crate) struct Tasks {
-    table: HandleTable<JoinHandle<u64>, Errno>,
-}
+pub(crate) type Tasks = HandleTable<JoinHandle<u64>, Errno>;
 
 impl Tasks {
-    pub(crate) fn new() -> Tasks {
-        Tasks {
-            table: HandleTable::with_limit(Tag::Task, CONTEXT_LIMIT),
-        }
-    }
-
     /// Runs `f` on a new thread; returns the task id.
     pub(crate) fn spawn<F>(&self, f: F) -> Result<Handle, Errno>
     where
@@ -36,13 +27,13 @@ impl Tasks {
             .name("neurlang-task".into())
             .spawn(f)
             .map_err(|e| Errno::from_io_error(&e))?;
-        self.table.insert(handle)
+        self.insert(handle)
     }
 
     /// Waits for task `id` and returns its result; the id is freed first, so only one caller
     /// gets it.
     pub(crate) fn join(&self, id: Handle) -> Result<u64, Errno> {
-        let handle = self.table.remove(id).map_err(|_| Errno::ESRCH)?;
+        let handle = self.remove(id).map_err(|_| Errno::ESRCH)?;
         handle.join().map_err(|_| Errno::EIO)
     }
 }

@@ -1,18 +1,24 @@
 //! The Wycheproof sets (vendored JSON, see `vectors/wycheproof/SOURCE`): AES-GCM, HMAC-SHA256,
 //! PBKDF2-HMAC-SHA256, Ed25519 and X25519, one case per `tcId`, run through the extensions; the
 //! AES-256-GCM vectors also through `aes256_gcm_seal` directly, with their associated data.
+//!
+//! A vector run through extensions is a case `ext.wycheproof.SET.tcN` and its machine-code
+//! sibling `….mc` ([`both_columns`]): the same calls made through `neurlang_ext_call2`/
+//! `neurlang_ext_call` from machine code, agreeing call by call with a Rust run
+//! ([`script::in_machine_code`]). There a check for a named error (`CryptoFailure` of a rejected
+//! X25519 derivation or AES-GCM decryption, `OutOfBounds` of a short Ed25519 signature)
+//! compares the code only, as the C ABI returns no name; the Rust run checks the name.
 
 use std::sync::Arc;
 
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{Buf, Calls, both_columns, ensure_failed, hex};
-use crate::script::Outcome;
-use crate::{Case, CaseError, CaseResult, Ctx, ensure, ensure_eq};
+use crate::script::{self, Call, Callee, Env, Executor, Outcome, Rust};
+use crate::{Case, CaseError, CaseResult, Ctx, MACHINE_CODE, ensure, ensure_eq};
 use neurlang::ext::crypto::aes256_gcm_seal;
 use neurlang::ext::ids;
-use neurlang::runtime::ExtError;
+use neurlang::runtime::{CapPermissions, CapToken as Token, Capability, ExtError, ExtId};
 
 #[derive(Debug, Deserialize)]
 struct File {
@@ -43,7 +49,7 @@ impl Vector {
     }
 
     fn hex(&self, key: &str) -> Result<Vec<u8>, CaseError> {
-        hex(self.str(key)?)
+        Ok(script::hex(self.str(key)?)?)
     }
 
     fn num(&self, key: &str) -> Result<u64, CaseError> {
@@ -347,7 +353,7 @@ fn ed25519(v: &Vector, c: &mut Calls) -> CaseResult {
         .and_then(|k| k.get("pk"))
         .and_then(Value::as_str)
         .ok_or_else(|| CaseError::Fail("group has no publicKey.pk".into()))?;
-    let (pk, msg, sig) = (hex(pk)?, v.hex("msg")?, v.hex("sig")?);
+    let (pk, msg, sig) = (script::hex(pk)?, v.hex("msg")?, v.hex("sig")?);
     let (pkb, mb) = (Buf::input(&pk), Buf::input(&msg));
     if sig.len() != 64 {
         // The extension reads exactly 64 bytes: a shorter signature buffer is refused before it
@@ -395,5 +401,98 @@ fn x25519(v: &Vector, c: &mut Calls) -> CaseResult {
         ensure_eq!(got, Outcome::Value(0), "derive");
         ensure_eq!(out.bytes(), shared, "shared secret");
     }
+    Ok(())
+}
+
+/// A capability token over an owned buffer, revoked on drop.
+struct Buf(Token);
+
+impl Buf {
+    /// A read-only buffer holding `bytes`.
+    fn input(bytes: &[u8]) -> Buf {
+        Buf(Token::new_owned(bytes.into(), CapPermissions::READ).expect("token"))
+    }
+
+    /// A read-write buffer of `len` bytes, filled with 0xA5 (to see what was written).
+    fn output(len: usize) -> Buf {
+        let perms = CapPermissions::READ | CapPermissions::WRITE;
+        Buf(Token::new_owned(vec![0xA5; len].into_boxed_slice(), perms).expect("token"))
+    }
+
+    fn tok(&self) -> u64 {
+        self.0.get()
+    }
+
+    fn bytes(&self) -> Vec<u8> {
+        let cap = Capability::from_token(self.0).expect("live token");
+        cap.to_vec(0, cap.length()).expect("readable")
+    }
+
+    fn untouched(&self) -> bool {
+        self.bytes().iter().all(|&b| b == 0xA5)
+    }
+}
+
+impl Drop for Buf {
+    fn drop(&mut self) {
+        let _ = self.0.revoke();
+    }
+}
+
+/// The extension calls of one vector, made by one executor: [`Rust`] for the vector's case,
+/// both in turn for its `.mc` sibling.
+struct Calls<'a> {
+    env: Env,
+    exec: &'a mut dyn Executor,
+}
+
+impl<'a> Calls<'a> {
+    fn new(exec: &'a mut dyn Executor) -> Calls<'a> {
+        Calls {
+            env: Env::builtins(),
+            exec,
+        }
+    }
+
+    /// Calls extension `id` with `args`.
+    fn call(&mut self, id: ExtId, args: &[u64]) -> Outcome {
+        let call = Call {
+            callee: Callee::Ext(u64::from(id.get())),
+            args: args.to_vec(),
+        };
+        self.exec.call(&mut self.env, &call)
+    }
+}
+
+/// A check of one vector, run in a column.
+type ColumnCheck = dyn Fn(&mut Calls) -> CaseResult + Send + Sync;
+
+/// The case `ext.NAME`, its calls made by [`Rust`], and `ext.NAME.mc`, made from machine code.
+fn both_columns(name: String, check: Arc<ColumnCheck>) -> [Case; 2] {
+    let mc = Arc::clone(&check);
+    let label = |i: usize, call: &Call| {
+        let name = match call.callee {
+            Callee::Ext(id) => u32::try_from(id)
+                .ok()
+                .and_then(|id| super::registry().info(id))
+                .map_or("?", |i| i.name.as_str()),
+            Callee::Abi(name) => name,
+        };
+        format!("call {} ({name})", i + 1)
+    };
+    [
+        Case::new("ext", name.clone(), move || {
+            check(&mut Calls::new(&mut Rust))
+        }),
+        Case::new("ext", format!("{name}{MACHINE_CODE}"), move || {
+            script::in_machine_code(|exec| mc(&mut Calls::new(exec)), label)
+        }),
+    ]
+}
+
+/// `got` is the failure `e`: by name where the executor names it, else (machine code) by code.
+fn ensure_failed(got: &Outcome, e: ExtError, what: &str) -> CaseResult {
+    let want = Outcome::failed(e);
+    ensure!(got.agrees(&want), "{what}: got {got}, expected {want}");
     Ok(())
 }

@@ -33,7 +33,7 @@ struct OpsFile {
     op: Vec<OpRow>,
     /// Scripts may sit beside the rows too (a new operation's first one, say).
     #[serde(default)]
-    script: Vec<Script>,
+    script: Vec<script::Script>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -45,17 +45,9 @@ struct OpRow {
     args: Vec<String>,
 }
 
-/// A named step script.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Script {
-    name: String,
-    steps: Vec<String>,
-}
-
 #[derive(Debug, Deserialize)]
 struct ScriptsFile {
-    script: Vec<Script>,
+    script: Vec<script::Script>,
 }
 
 const SCRIPT_FILES: &[&str] = &[
@@ -67,8 +59,6 @@ const SCRIPT_FILES: &[&str] = &[
 
 pub fn cases(ctx: &Ctx) -> Result<Vec<Case>, String> {
     let mut ops: OpsFile = ctx.table("stdlib-ops.toml")?;
-    let executor = script::selected();
-    script::executor(&executor)?;
     let mut scripts = std::mem::take(&mut ops.script);
     for f in SCRIPT_FILES {
         let file: ScriptsFile = ctx.table(f)?;
@@ -100,48 +90,18 @@ pub fn cases(ctx: &Ctx) -> Result<Vec<Case>, String> {
         ));
     }
     let names: Vec<String> = ops.op.iter().map(|o| o.name.clone()).collect();
-    // A step that does not parse fails its own script's case.
-    let called: Vec<String> = scripts
-        .iter()
-        .flat_map(|s| s.steps.iter().filter_map(|l| script::Step::parse(l).ok()))
-        .filter(|st| st.is_call())
-        .map(|st| st.word)
+    let missing: Vec<String> = script::uncalled(names.iter().map(String::as_str), &scripts)
+        .into_iter()
+        .map(str::to_owned)
         .collect();
     cases.push(Case::new("stdlib", "coverage", move || {
-        let missing: Vec<&String> = names.iter().filter(|n| !called.contains(n)).collect();
         ensure!(
             missing.is_empty(),
             "operations no script calls: {missing:?}"
         );
         Ok(())
     }));
-    for s in scripts {
-        let executor = executor.clone();
-        let steps = s.steps.clone();
-        cases.push(Case::new(
-            "stdlib",
-            format!("script.{}", s.name),
-            move || {
-                Ok(script::run_with(
-                    Env::stdlib(),
-                    &executor,
-                    &script::parse(&steps)?,
-                )?)
-            },
-        ));
-        cases.push(Case::new(
-            "stdlib",
-            format!("script.{}{MACHINE_CODE}", s.name),
-            move || {
-                let steps = script::parse(&s.steps)?;
-                let labels = script::call_labels(&steps, "");
-                script::in_machine_code(
-                    |exec| Ok(script::run_in(Env::stdlib(), exec, &steps)?),
-                    |i, _| labels[i].clone(),
-                )
-            },
-        ));
-    }
+    cases.extend(script::cases("stdlib", "script.", scripts, Env::stdlib)?);
     cases.extend(jsonsuite::cases(ctx)?);
     Ok(cases)
 }
