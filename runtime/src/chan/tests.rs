@@ -41,7 +41,7 @@ fn eventually(f: impl Fn() -> bool) -> bool {
 /// counted as waiting once they are gone (the count decides whether a send wakes anyone).
 #[test]
 fn a_send_wakes_one_sleeping_receiver_and_close_the_rest() {
-    let chans = Arc::new(Channels::new());
+    let chans = Arc::new(Channels::for_context(crate::handle::Tag::Channel));
     let ch = chans.create().unwrap();
     let chan = chans.get(ch).unwrap();
     let waiters: Vec<_> = (0..3)

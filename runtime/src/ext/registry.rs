@@ -210,28 +210,39 @@ impl ExtensionRegistry {
         args: &[u64],
         outputs: &mut [u64],
     ) -> Result<u64, ExtError> {
-        (self.slot(id.into(), args.len())?.func)(args, outputs)
+        let id = id.into();
+        match self.slot(id, args.len()) {
+            Some(slot) => (slot.func)(args, outputs),
+            None => Err(self.refusal(id, args.len())),
+        }
     }
 
     /// The checks of [`ExtensionRegistry::call`] that need no argument: whether a call of `id`
     /// with `n` arguments reaches the extension (the C ABI makes them before it reads any).
     pub(crate) fn check_args(&self, id: ExtId, n: usize) -> Result<(), ExtError> {
-        self.slot(id, n).map(drop)
+        match self.slot(id, n) {
+            Some(_) => Ok(()),
+            None => Err(self.refusal(id, n)),
+        }
     }
 
     /// The slot of `id` if it is registered and takes `n` arguments.
     #[inline]
-    fn slot(&self, id: ExtId, n: usize) -> Result<&Slot, ExtError> {
-        let Some(Some(slot)) = self.slots.get(id.0 as usize) else {
-            return Err(ExtError::UnknownExtension(id.0));
-        };
-        if n != slot.arg_count {
-            return Err(ExtError::WrongArgCount {
+    fn slot(&self, id: ExtId, n: usize) -> Option<&Slot> {
+        let slot = self.slots.get(id.0 as usize)?.as_ref()?;
+        (slot.arg_count == n).then_some(slot)
+    }
+
+    /// Why a call of `id` with `n` arguments has no [`slot`](Self::slot).
+    #[cold]
+    fn refusal(&self, id: ExtId, n: usize) -> ExtError {
+        match self.slots.get(id.0 as usize) {
+            Some(Some(slot)) => ExtError::WrongArgCount {
                 expected: slot.arg_count,
                 got: n,
-            });
+            },
+            _ => ExtError::UnknownExtension(id.0),
         }
-        Ok(slot)
     }
 
     /// The ID registered under `name`.
