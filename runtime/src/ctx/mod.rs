@@ -63,7 +63,7 @@ thread_local! {
     static SCOPED: Cell<*const Context> = const { Cell::new(std::ptr::null()) };
     /// This thread's copy of the process-default context, with the [`GENERATION`] it was read
     /// at: the C ABI's hot path reads it without the lock or a reference count, both shared
-    /// by every thread (`cargo bench -p neurlang-benches --bench abi`, two threads).
+    /// by every thread (one cache line all threads write, on every call through the ABI).
     static DEFAULT_COPY: RefCell<Option<(u64, Arc<Context>)>> = const { RefCell::new(None) };
 }
 
