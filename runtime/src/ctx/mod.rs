@@ -177,11 +177,15 @@ impl Context {
             if let Ok(mut slot) = copy.try_borrow_mut()
                 && !matches!(&*slot, Some((g, _)) if *g == generation)
             {
-                let current = default_slot().read().unwrap_or_else(|p| p.into_inner());
-                *slot = Some((generation, Arc::clone(&current)));
+                let current = Arc::clone(&default_slot().read().unwrap_or_else(|p| p.into_inner()));
+                let old = slot.replace((generation, current));
+                // The old context may be dropped here, and its drop may call the ABI: not
+                // while this thread's copy or the default's lock is held.
+                drop(slot);
+                drop(old);
             }
-            match &*copy.borrow() {
-                Some((g, ctx)) if *g == generation => f.take().map(|f| f(ctx)),
+            match copy.try_borrow().as_deref() {
+                Ok(Some((g, ctx))) if *g == generation => f.take().map(|f| f(ctx)),
                 _ => None,
             }
         });
@@ -208,7 +212,10 @@ impl Context {
     }
 
     /// Replaces the process-default context; returns the previous one. Descriptors, tasks and
-    /// channels of the previous context stay with it.
+    /// channels of the previous context stay with it. Each thread that called the C ABI keeps
+    /// a reference to the default it last used until its next call through the ABI or its
+    /// exit, so the previous context is dropped (its files closed) only then, not when the
+    /// returned `Arc` is.
     pub fn set_default(ctx: Arc<Context>) -> Arc<Context> {
         let mut slot = default_slot().write().unwrap_or_else(|p| p.into_inner());
         GENERATION.fetch_add(1, Ordering::Release);

@@ -50,10 +50,14 @@ fn a_closed_descriptor_stays_closed_when_its_slot_is_reused() {
     );
 }
 
+/// Held by the tests that replace the process default, so that they do not see each other's.
+static DEFAULT_TESTS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// What the C ABI acts on: the innermost `scoped` context, else the process default as of the
 /// last `set_default` (even when this thread read an older one before, or is inside a call).
 #[test]
 fn the_current_context_follows_scoped_and_set_default() {
+    let _one_at_a_time = DEFAULT_TESTS.lock().unwrap_or_else(|p| p.into_inner());
     // Contexts told apart by address; deny-all, as the default is, for tests running meanwhile.
     let new = || Arc::new(Context::new(IOPermissions::default()));
     let (a, b, c) = (new(), new(), new());
@@ -105,4 +109,47 @@ fn debug_shows_the_sandbox() {
     let text = format!("{ctx:?}");
     assert!(text.starts_with("Context { sandbox: Sandbox {"), "{text}");
     assert!(text.ends_with(", .. }"), "{text}");
+}
+
+/// A default context dropped when a thread reads the new default may call the ABI from its
+/// drop (an extension's closure, an embedder's output): the thread's copy is not borrowed then.
+#[test]
+fn a_context_dropped_by_the_refresh_may_reach_the_current_context() {
+    use crate::ext::{ExtCategory, ExtensionRegistry};
+    struct ReachesCurrent(Arc<std::sync::atomic::AtomicBool>);
+    impl Drop for ReachesCurrent {
+        fn drop(&mut self) {
+            Context::with_current(|_| ());
+            self.0.store(true, Ordering::SeqCst);
+        }
+    }
+    let _one_at_a_time = DEFAULT_TESTS.lock().unwrap_or_else(|p| p.into_inner());
+    // On a thread of its own, so that no other test's ABI call holds the context.
+    std::thread::spawn(|| {
+        let dropped = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let guard = ReachesCurrent(Arc::clone(&dropped));
+        let mut registry = ExtensionRegistry::new();
+        let keep = move |_: &[u64], _: &mut [u64]| {
+            let _ = &guard;
+            Ok(0)
+        };
+        registry.register("keep", "", 0, false, ExtCategory::Custom, Arc::new(keep));
+        let first = Arc::new(Context::new(IOPermissions::default()).with_extensions(registry));
+        let prev = Context::set_default(Arc::clone(&first));
+        Context::with_current(|_| ());
+        drop(first);
+        let restored = Context::set_default(prev);
+        drop(restored);
+        assert!(
+            !dropped.load(Ordering::SeqCst),
+            "this thread's copy still holds it"
+        );
+        Context::with_current(|_| ());
+        assert!(
+            dropped.load(Ordering::SeqCst),
+            "dropped when the copy was read again"
+        );
+    })
+    .join()
+    .expect("no panic in the drop");
 }
