@@ -25,7 +25,7 @@ struct State {
     queue: VecDeque<u64>,
     closed: bool,
     /// Receivers blocked in `recv`: a send or close wakes someone only when there is someone
-    /// to wake (a notification is a futex syscall even with no waiter).
+    /// to wake (on Linux std's notify is a futex syscall even with no waiter).
     waiting: usize,
 }
 

@@ -1,8 +1,8 @@
 //! Area `ext`: the Extension Registry's table of built-ins (a row per ID, and a row for every
 //! registered crypto ID: `table.crypto_complete`) and the crypto extensions
 //! ([`neurlang::ext::ids::CRYPTO`]) against known-answer vectors and the Wycheproof sets
-//! (`vectors/wycheproof`, see [`wycheproof`]), every vector one case, all called through the
-//! registry with capability tokens.
+//! (`vectors/wycheproof`, see [`wycheproof`]): each vector a case and its machine-code (`.mc`)
+//! sibling, called with capability tokens.
 //!
 //! - `ext.table.ID.NAME`: the spec's ID, name, argument count, category and taint flag
 //!   (`cases/ext.toml`, `[[ext]]`) are what the registry has, and one argument too many is
@@ -15,7 +15,7 @@
 //!   every call made from machine code through `neurlang_ext_call2`/`neurlang_ext_call`,
 //!   agreeing call by call with a Rust run. A check for a named error (`EINVAL CryptoFailure` of
 //!   a rejected X25519 derivation or AES-GCM decryption) compares the code only there, as the C
-//!   ABI returns no name; the Rust run checks the name.
+//!   ABI returns no name; the name is checked when the selected executor is Rust.
 //! - `ext.coverage`: every crypto ID the registry has is called by some vector script.
 
 mod wycheproof;
