@@ -3,7 +3,7 @@
 #![allow(unsafe_code)] // C exports (`no_mangle`) and a raw pointer from C callers.
 
 use super::{guard, positive};
-use crate::cap::{CapPermissions, Capability, Token};
+use crate::cap::{CapPermissions, Token};
 use crate::errno::Errno;
 
 fn perms(bits: u64) -> Result<CapPermissions, Errno> {
@@ -71,7 +71,7 @@ pub extern "C" fn neurlang_cap_revoke(token: u64) -> i64 {
 pub extern "C" fn neurlang_cap_check(token: u64, perms: u64, len: u64) -> i64 {
     guard(|| {
         let len = usize::try_from(len).map_err(|_| Errno::EFAULT)?;
-        let length = Capability::check_raw(token, self::perms(perms)?, len)?;
+        let length = Token::from_raw(token).check(self::perms(perms)?, len)?;
         positive(length as u64)
     })
 }

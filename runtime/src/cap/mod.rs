@@ -213,17 +213,18 @@ impl Token {
         table::revoke(self)
     }
 
-    /// Checks that the token is valid, at least `length` bytes long and has `permissions`.
+    /// Checks that the token is live, at least `length` bytes long and has `permissions`;
+    /// returns its length. Touches no memory and holds nothing: what `neurlang_cap_check`
+    /// answers.
     ///
     /// # Errors
     /// [`Errno::EFAULT`] otherwise.
-    pub fn check(self, permissions: CapPermissions, length: usize) -> Result<(), Errno> {
-        let cap = Capability::from_token(self)?;
-        if cap.permissions.contains(permissions) && length <= cap.length {
-            Ok(())
-        } else {
-            Err(Errno::EFAULT)
+    pub fn check(self, permissions: CapPermissions, length: usize) -> Result<usize, Errno> {
+        let (have, granted) = table::peek(self)?;
+        if length > have || !granted.contains(permissions) {
+            return Err(Errno::EFAULT);
         }
+        Ok(have)
     }
 }
 
@@ -258,20 +259,6 @@ impl Capability {
     /// [`Errno::EFAULT`] for a forged, stale or revoked token.
     pub fn from_raw(raw: u64) -> Result<Capability, Errno> {
         Capability::from_token(Token(raw))
-    }
-
-    /// Checks that the token `raw` is live, grants `need` and covers `len` bytes; returns its
-    /// length. Touches no memory and holds nothing: what `neurlang_cap_check` answers.
-    ///
-    /// # Errors
-    /// [`Errno::EFAULT`] for a forged, stale or revoked token, one without `need`, or one shorter
-    /// than `len`.
-    pub fn check_raw(raw: u64, need: CapPermissions, len: usize) -> Result<usize, Errno> {
-        let (length, permissions) = table::peek(Token(raw))?;
-        if len > length || !permissions.contains(need) {
-            return Err(Errno::EFAULT);
-        }
-        Ok(length)
     }
 
     /// Validates a token.

@@ -220,27 +220,25 @@ pub(super) fn revoke(token: Token) -> Result<(), Errno> {
 }
 
 pub(super) fn lookup(token: Token) -> Result<(Arc<Region>, usize, usize, CapPermissions), Errno> {
-    let t = table();
-    let inner = t.read();
-    let index = inner.resolve(token).ok_or(Errno::EFAULT)?;
-    let e = inner.slots[index as usize]
-        .entry
-        .as_ref()
-        .ok_or(Errno::EFAULT)?;
-    Ok((Arc::clone(&e.region), e.offset, e.length, e.permissions))
+    with_entry(token, |e| (Arc::clone(&e.region), e.offset, e.length, e.permissions))
 }
 
 /// The length and permissions of a live token, without holding its region: a check, not an
 /// access (an entry is in the table exactly while its token is live; revoking removes it before
 /// the region is marked).
 pub(super) fn peek(token: Token) -> Result<(usize, CapPermissions), Errno> {
+    with_entry(token, |e| (e.length, e.permissions))
+}
+
+/// `f` of the live token's entry, under the table's read lock.
+fn with_entry<R>(token: Token, f: impl FnOnce(&Entry) -> R) -> Result<R, Errno> {
     let inner = table().read();
     let index = inner.resolve(token).ok_or(Errno::EFAULT)?;
     let e = inner.slots[index as usize]
         .entry
         .as_ref()
         .ok_or(Errno::EFAULT)?;
-    Ok((e.length, e.permissions))
+    Ok(f(e))
 }
 
 pub(super) fn live() -> usize {

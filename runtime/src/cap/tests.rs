@@ -73,7 +73,7 @@ fn restrict_and_slice_only_shrink() {
     assert_eq!(s.slice(4, 5), Err(Errno::EFAULT));
     assert_eq!(s.slice(9, 0), Err(Errno::EFAULT));
     let s2 = s.slice(8, 0).unwrap();
-    assert_eq!(root.check(CapPermissions::READ, 16), Ok(()));
+    assert_eq!(root.check(CapPermissions::READ, 16), Ok(16));
     assert_eq!(root.check(CapPermissions::READ, 17), Err(Errno::EFAULT));
     assert_eq!(root.check(CapPermissions::WRITE, 1), Err(Errno::EFAULT));
     root.revoke().unwrap();
