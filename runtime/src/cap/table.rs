@@ -220,7 +220,9 @@ pub(super) fn revoke(token: Token) -> Result<(), Errno> {
 }
 
 pub(super) fn lookup(token: Token) -> Result<(Arc<Region>, usize, usize, CapPermissions), Errno> {
-    with_entry(token, |e| (Arc::clone(&e.region), e.offset, e.length, e.permissions))
+    with_entry(token, |e| {
+        (Arc::clone(&e.region), e.offset, e.length, e.permissions)
+    })
 }
 
 /// The length and permissions of a live token, without holding its region: a check, not an

@@ -97,6 +97,10 @@ impl Channel {
 /// a receiver blocked in `recv` keeps its channel alive across a destroy.
 pub(crate) type Channels = HandleTable<Arc<Channel>, Errno>;
 
+impl crate::handle::ContextService for Arc<Channel> {
+    const TAG: crate::handle::Tag = crate::handle::Tag::Channel;
+}
+
 impl Channels {
     /// Creates a channel; returns its id.
     pub(crate) fn create(&self) -> Result<Handle, Errno> {

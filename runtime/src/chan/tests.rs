@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 #[test]
 fn close_wakes_blocked_receivers() {
-    let ctx = Arc::new(Channels::for_context(crate::handle::Tag::Channel));
+    let ctx = Arc::new(Channels::for_context());
     let ch = ctx.create().unwrap();
     let waiters: Vec<_> = (0..4)
         .map(|_| {
@@ -41,7 +41,7 @@ fn eventually(f: impl Fn() -> bool) -> bool {
 /// counted as waiting once they are gone (the count decides whether a send wakes anyone).
 #[test]
 fn a_send_wakes_one_sleeping_receiver_and_close_the_rest() {
-    let chans = Arc::new(Channels::for_context(crate::handle::Tag::Channel));
+    let chans = Arc::new(Channels::for_context());
     let ch = chans.create().unwrap();
     let chan = chans.get(ch).unwrap();
     let waiters: Vec<_> = (0..3)
@@ -63,7 +63,7 @@ fn a_send_wakes_one_sleeping_receiver_and_close_the_rest() {
 proptest! {
     #[test]
     fn behaves_like_a_queue(ops in proptest::collection::vec(0u8..4, 0..64)) {
-        let ctx = Channels::for_context(crate::handle::Tag::Channel);
+        let ctx = Channels::for_context();
         let ch = ctx.create().unwrap();
         let mut model = VecDeque::new();
         let mut closed = false;

@@ -26,7 +26,6 @@ use crate::chan::Channels;
 use crate::errno::Errno;
 use crate::ext::ExtensionRegistry;
 use crate::fs::Files;
-use crate::handle::Tag;
 use crate::io::{Console, Input, Output};
 use crate::net::Sockets;
 use crate::perm::{IOPermissions, Sandbox};
@@ -95,10 +94,10 @@ impl Context {
     pub fn with_io(sandbox: impl Into<Sandbox>, stdin: Input, stdout: Output) -> Context {
         Context {
             sandbox: sandbox.into(),
-            files: Files::for_context(Tag::File),
-            sockets: Sockets::for_context(Tag::Socket),
-            tasks: Tasks::for_context(Tag::Task),
-            chans: Channels::for_context(Tag::Channel),
+            files: Files::for_context(),
+            sockets: Sockets::for_context(),
+            tasks: Tasks::for_context(),
+            chans: Channels::for_context(),
             console: Console::new(stdin, stdout),
             extensions: OnceLock::new(),
         }

@@ -44,6 +44,10 @@ pub(crate) struct OpenFile {
 /// [`Sandbox`]), behind `Arc`: an operation in flight keeps its file open across a `close`.
 pub(crate) type Files = HandleTable<Arc<OpenFile>, Errno>;
 
+impl crate::handle::ContextService for Arc<OpenFile> {
+    const TAG: crate::handle::Tag = crate::handle::Tag::File;
+}
+
 impl Files {
     /// Whether `fd` is an open file.
     pub(crate) fn contains(&self, fd: Handle) -> bool {

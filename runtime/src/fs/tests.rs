@@ -9,7 +9,7 @@ struct Fs {
 fn fs(perms: IOPermissions) -> Fs {
     Fs {
         sandbox: Sandbox::new(perms),
-        files: Files::for_context(crate::handle::Tag::File),
+        files: Files::for_context(),
     }
 }
 

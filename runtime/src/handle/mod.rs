@@ -100,11 +100,21 @@ pub(crate) const CONTEXT_LIMIT: u64 = 1 << 16;
 /// A context's table of one service (files, sockets, tasks, channels): the service's module
 /// names it (`fs::Files` is `HandleTable<Arc<OpenFile>, Errno>`) and gives it its operations as
 /// inherent methods, each over the table's own `get`, `insert` and `remove`.
+/// What a context's service keeps in its table, and the tag its handles carry: declared once,
+/// beside the service (`fs`, `net`, `task`, `chan`).
+pub(crate) trait ContextService {
+    /// The tag of the service's handles.
+    const TAG: Tag;
+}
+
 impl<T> HandleTable<T, crate::errno::Errno> {
-    /// An empty table of a context's service, its handles carrying `tag`, at most
+    /// An empty table of a context's service, its handles carrying the service's tag, at most
     /// [`CONTEXT_LIMIT`] of them live.
-    pub(crate) fn for_context(tag: Tag) -> Self {
-        Self::with_limit(tag, CONTEXT_LIMIT)
+    pub(crate) fn for_context() -> Self
+    where
+        T: ContextService,
+    {
+        Self::with_limit(T::TAG, CONTEXT_LIMIT)
     }
 }
 

@@ -40,6 +40,10 @@ pub(crate) enum Socket {
 /// `EBADF` here; the context turns it into `ENOTSOCK` when it names a file.
 pub(crate) type Sockets = HandleTable<Arc<Socket>, Errno>;
 
+impl crate::handle::ContextService for Arc<Socket> {
+    const TAG: crate::handle::Tag = crate::handle::Tag::Socket;
+}
+
 impl Sockets {
     /// Connects to `host:port` over TCP if `perms` allow it; returns the socket's descriptor.
     pub(crate) fn connect(

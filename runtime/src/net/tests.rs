@@ -8,7 +8,7 @@ fn listen_connect_send_recv() {
         net_hosts: vec!["127.0.0.1".into()],
         ..IOPermissions::default()
     };
-    let ctx = Sockets::for_context(crate::handle::Tag::Socket);
+    let ctx = Sockets::for_context();
     let l = ctx.listen(&perms, b"127.0.0.1", 0).unwrap();
     let port = ctx.port(l).unwrap();
     let c = ctx.connect(&perms, b"127.0.0.1", u64::from(port)).unwrap();

@@ -17,6 +17,10 @@ use std::thread::JoinHandle;
 /// A context's tasks (see [`Context`](crate::ctx::Context), which owns one).
 pub(crate) type Tasks = HandleTable<JoinHandle<u64>, Errno>;
 
+impl crate::handle::ContextService for JoinHandle<u64> {
+    const TAG: crate::handle::Tag = crate::handle::Tag::Task;
+}
+
 impl Tasks {
     /// Runs `f` on a new thread; returns the task id.
     pub(crate) fn spawn<F>(&self, f: F) -> Result<Handle, Errno>
