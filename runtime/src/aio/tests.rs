@@ -793,3 +793,21 @@ fn connect_in_progress_is_false_for_a_real_failure() {
         libc::EINPROGRESS
     )));
 }
+
+/// A listener's defaults let a restarted server bind its address again (Linux: `SO_REUSEADDR`
+/// on every socket bound there, none listening); without them the second bind is refused (as
+/// `reuse_addr_lets_a_second_socket_bind_the_same_address` shows).
+#[cfg(target_os = "linux")]
+#[test]
+fn listener_defaults_let_a_second_socket_bind_the_same_address() -> io::Result<()> {
+    let bound = |addr: SocketAddr| -> io::Result<AsyncSocket> {
+        let mut s = AsyncSocket::tcp()?;
+        s.set_listener_defaults()?;
+        s.bind(addr)?;
+        Ok(s)
+    };
+    let a = bound("127.0.0.1:0".parse().unwrap())?;
+    let addr = a.local_addr()?;
+    assert_eq!(bound(addr)?.local_addr()?, addr);
+    Ok(())
+}
