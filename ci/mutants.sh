@@ -28,7 +28,8 @@
 #               fixed, evenly spread sample of the diff's mutants when not all fit), and fails
 #               on a missed mutant that mutants/accepted.txt does not list.
 # --summary     caught / missed / timeout / unviable per module and overall, over the given runs
-#               (default: every run under ci/out/mutants); --record writes mutants/measured.toml.
+#               (default: every run under ci/out/mutants), less mutants `exclude_re` excludes
+#               now (an equivalent one a run found); --record writes mutants/measured.toml.
 # shellcheck source=ci/lib.sh
 source "$(dirname "$0")/lib.sh"
 
@@ -49,7 +50,7 @@ while [ $# -gt 0 ]; do
     --timeout) timeout=$2; shift 2 ;;
     --time-box) time_box=$2; shift 2 ;;
     --budget) budget=$2; shift 2 ;;
-    -h | --help) sed -n '2,26p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,32p' "$0"; exit 0 ;;
     -*) die "unknown option $1 (see --help)" ;;
     *) runs+=("$1"); shift ;;
   esac
@@ -103,6 +104,20 @@ measured_commit() {
   echo "$c"
 }
 
+# planned RUN_DIR: the run's planned mutants less those `exclude_re` of .cargo/mutants.toml
+# excludes now: a mutant a run found equivalent and that was excluded after it is not counted.
+# (cargo-mutants applies the exclusions before sharding, so a run cannot simply be listed
+# again: the sample would change.)
+planned() {
+  local patterns
+  patterns=$(sed -n '/^exclude_re *= *\[/,/^\]/p' .cargo/mutants.toml | sed -n "s/^ *'\(.*\)',\{0,1\} *$/\1/p")
+  if [ -n "$patterns" ]; then
+    grep -vE -f <(printf '%s\n' "$patterns") "$1/planned.txt" || true
+  else
+    cat "$1/planned.txt"
+  fi
+}
+
 # outcomes RUN_DIR: "KIND NAME" for every planned mutant of the run that was tested (KIND is
 # caught, missed, timeout or unviable; NAME as cargo-mutants lists it, with line and column),
 # the last session's outcome where a mutant ran in several.
@@ -117,7 +132,7 @@ outcomes() {
   done | awk 'NR == FNR { planned[$0] = 1; next }
               { name = $0; sub(/^[a-z]+ /, "", name) }
               name in planned { last[name] = $1; if (!(name in order)) order[name] = ++n }
-              END { for (m in last) printf "%d %s %s\n", order[m], last[m], m }' "$1/planned.txt" - |
+              END { for (m in last) printf "%d %s %s\n", order[m], last[m], m }' <(planned "$1") - |
     sort -n | cut -d' ' -f2-
 }
 
@@ -184,7 +199,7 @@ campaign() {
     tested=$(outcomes "$dir")
     again=$({
       printf '%s\n' "$tested" | awk '$1 == "missed" || $1 == "timeout"' | cut -d' ' -f2-
-      printf '%s\n' "$tested" | cut -d' ' -f2- | grep -vxF -f - "$dir/planned.txt" || true
+      printf '%s\n' "$tested" | cut -d' ' -f2- | grep -vxF -f - <(planned "$dir") || true
     })
     say "$name: testing at $commit the $(printf '%s' "$again" | grep -c . || true) mutants of $(cat "$dir/commit") not caught or not tested yet"
     echo "$commit" >"$dir/commit"
@@ -193,7 +208,7 @@ campaign() {
     while IFS= read -r m; do select+=(--re "$(regex_of "$m")"); done <<<"$again"
   elif [ -f "$dir/planned.txt" ] && [ "$(cat "$dir/commit" 2>/dev/null)" = "$commit" ]; then
     local remaining
-    remaining=$(outcomes "$dir" | cut -d' ' -f2- | grep -vxF -f - "$dir/planned.txt" || true)
+    remaining=$(outcomes "$dir" | cut -d' ' -f2- | grep -vxF -f - <(planned "$dir") || true)
     if [ -z "$remaining" ]; then
       echo "$commit" >"$dir/done"
       say "$name: every planned mutant was tested earlier at $commit: not redone"
@@ -255,7 +270,7 @@ date = "$(date -u +%Y-%m-%d)"
 runs = "$sample"
 complete = $complete
 cargo_mutants = "$(cat "${@/%//cargo-mutants-version}" | sort -u | tr '\n' ' ' | sed 's/ $//')"
-planned = $(cat "${@/%//planned.txt}" | wc -l)
+planned = $(for d in "$@"; do planned "$d"; done | wc -l)
 tested = $tested
 caught = $(count "$@" caught)
 missed = $(count "$@" missed)
