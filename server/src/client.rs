@@ -211,6 +211,16 @@ mod tests {
         Reader::new(Trickle::new(wire)).response(bodyless)
     }
 
+    /// A response prints as its raw bytes, quoted and escaped (what a failing test shows).
+    #[test]
+    fn a_response_displays_its_raw_bytes() {
+        let r = read(OK, false).unwrap();
+        assert_eq!(
+            r.to_string(),
+            r#""HTTP/1.1 200 OK\r\nServer: x\r\nContent-Length: 5\r\n\r\nHello""#
+        );
+    }
+
     #[test]
     fn reads_status_fields_and_body() {
         let r = read(OK, false).unwrap();

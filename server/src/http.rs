@@ -798,6 +798,7 @@ mod tests {
             )
         );
         assert!(r.ok(true, false).ends_with(b"Connection: close\r\n\r\n"));
+        assert_eq!(r.date(), "Tue, 14 Nov 2023 22:13:20 GMT");
         let mut e = Vec::new();
         r.error(&mut e, Status::HeaderFieldsTooLarge);
         assert!(e.starts_with(b"HTTP/1.1 431 Request Header Fields Too Large\r\n"));

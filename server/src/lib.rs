@@ -269,3 +269,41 @@ impl Server {
         first_error.map_or(Ok(stats), Err)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::Status;
+
+    /// The server's totals are the workers' sums: every count added, the errors of a status
+    /// both workers sent added into one entry, each worker's accepts kept in order.
+    #[test]
+    fn merging_stats_adds_every_count() {
+        let worker = |n: u64, errors: Vec<(Status, u64)>| Stats {
+            accepted: n,
+            requests: 10 * n,
+            errors,
+            timeouts: 100 * n,
+            accept_backoffs: 1000 * n,
+            per_worker: Vec::new(),
+        };
+        let mut total = Stats::default();
+        total.merge(worker(1, vec![(Status::BadRequest, 2)]));
+        total.merge(worker(
+            3,
+            vec![(Status::BadRequest, 5), (Status::RequestTimeout, 7)],
+        ));
+        assert_eq!(
+            total,
+            Stats {
+                accepted: 4,
+                requests: 40,
+                errors: vec![(Status::BadRequest, 7), (Status::RequestTimeout, 7)],
+                timeouts: 400,
+                accept_backoffs: 4000,
+                per_worker: vec![1, 3],
+            }
+        );
+        assert_eq!(total.errors(Status::BadRequest), 7);
+    }
+}

@@ -667,3 +667,147 @@ fn unix_reports_the_threads_cpu_time() {
     }
     assert!(thread_cpu_time().unwrap() >= before, "{x}");
 }
+
+/// `run_ready(budget)` polls at most `budget` tasks: the rest stay queued for the next turn.
+#[test]
+fn run_ready_polls_no_more_than_its_budget() -> io::Result<()> {
+    let mut ex = Executor::new(Arc::new(Reactor::new()?));
+    let done = Arc::new(AtomicUsize::new(0));
+    for _ in 0..3 {
+        let d = done.clone();
+        ex.spawn(async move {
+            d.fetch_add(1, Ordering::SeqCst);
+        });
+    }
+    assert_eq!(ex.run_ready(2), 2, "a budget of 2 polls 2 tasks");
+    assert_eq!(done.load(Ordering::SeqCst), 2);
+    assert!(
+        ex.has_ready() && ex.live() == 1,
+        "the third task waits its turn"
+    );
+    assert_eq!(ex.run_ready(2), 1);
+    assert!(done.load(Ordering::SeqCst) == 3 && ex.live() == 0);
+    Ok(())
+}
+
+/// A waker that records whether it was woken.
+struct Flag(AtomicBool);
+
+impl std::task::Wake for Flag {
+    fn wake(self: Arc<Self>) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+}
+
+/// When `poll_ready` is polled again with a different waker (the future moved to another
+/// task), readiness wakes the waker of the latest poll, not the one it replaced.
+#[test]
+fn poll_ready_wakes_the_waker_of_the_latest_poll() -> io::Result<()> {
+    let mut rt = AsyncRuntime::new()?;
+    let (mut c, s) = pair();
+    let t = rt.register_fd(&s, Interest::READABLE)?;
+    let reactor = rt.reactor().clone();
+    let (first, second) = (
+        Arc::new(Flag(AtomicBool::new(false))),
+        Arc::new(Flag(AtomicBool::new(false))),
+    );
+    for flag in [&first, &second] {
+        let waker = Waker::from(flag.clone());
+        let mut cx = std::task::Context::from_waker(&waker);
+        assert!(
+            reactor
+                .poll_ready(t, Interest::READABLE, &mut cx)
+                .is_pending()
+        );
+    }
+    c.write_all(b"!")?;
+    wait_ready(&mut rt, t, Interest::READABLE);
+    assert!(
+        second.0.load(Ordering::SeqCst),
+        "the latest waker was not woken"
+    );
+    assert!(
+        !first.0.load(Ordering::SeqCst),
+        "the replaced waker was woken"
+    );
+    rt.deregister(t)
+}
+
+/// Events that polling's own `wait` collects (on epoll: those left over when the fast path's
+/// batch of 64 is full and polling's notifier is among them) are recorded with the readiness
+/// the OS reported: a readable event is not taken for an error.
+#[cfg(unix)]
+#[test]
+fn events_past_the_fast_paths_batch_are_not_taken_for_errors() -> io::Result<()> {
+    use std::os::unix::net::UnixStream;
+    const PAIRS: usize = 100; // more than the fast path's batch
+    let reactor = Reactor::new()?;
+    let mut pairs = Vec::new();
+    for _ in 0..PAIRS {
+        let (ours, peer) = UnixStream::pair()?;
+        ours.set_nonblocking(true)?;
+        let t = reactor.register(&ours, Interest::READABLE)?;
+        pairs.push((ours, peer, t));
+    }
+    // The notification first, then the data: the notifier's event comes first in the wait.
+    reactor.notify()?;
+    for (_, peer, _) in &mut pairs {
+        peer.write_all(b"!")?;
+    }
+    let (mut events, mut raw, mut tokens) = (polling::Events::new(), Vec::new(), Vec::new());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while pairs
+        .iter()
+        .any(|p| !reactor.is_ready(p.2, Interest::READABLE))
+        && Instant::now() < deadline
+    {
+        reactor.wait(&mut events, &mut raw, &mut tokens, Some(Duration::ZERO))?;
+    }
+    for (i, (_, _, t)) in pairs.iter().enumerate() {
+        assert!(
+            reactor.is_ready(*t, Interest::READABLE),
+            "pair {i} never readable"
+        );
+        assert!(
+            !reactor.is_ready(*t, Interest::ERROR),
+            "pair {i}: a readable event was recorded as an error"
+        );
+    }
+    for (_, _, t) in pairs {
+        reactor.deregister(t)?;
+    }
+    Ok(())
+}
+
+/// `connect_in_progress` is true only for "in progress" (and `WouldBlock`, Windows' spelling of
+/// it), never for a failed connect.
+#[test]
+fn connect_in_progress_is_false_for_a_real_failure() {
+    assert!(!connect_in_progress(&io::Error::from(
+        ErrorKind::ConnectionRefused
+    )));
+    assert!(!connect_in_progress(&io::Error::other("no")));
+    assert!(connect_in_progress(&io::Error::from(ErrorKind::WouldBlock)));
+    #[cfg(unix)]
+    assert!(connect_in_progress(&io::Error::from_raw_os_error(
+        libc::EINPROGRESS
+    )));
+}
+
+/// A listener's defaults let a restarted server bind its address again (Linux: `SO_REUSEADDR`
+/// on every socket bound there, none listening); without them the second bind is refused (as
+/// `reuse_addr_lets_a_second_socket_bind_the_same_address` shows).
+#[cfg(target_os = "linux")]
+#[test]
+fn listener_defaults_let_a_second_socket_bind_the_same_address() -> io::Result<()> {
+    let bound = |addr: SocketAddr| -> io::Result<AsyncSocket> {
+        let mut s = AsyncSocket::tcp()?;
+        s.set_listener_defaults()?;
+        s.bind(addr)?;
+        Ok(s)
+    };
+    let a = bound("127.0.0.1:0".parse().unwrap())?;
+    let addr = a.local_addr()?;
+    assert_eq!(bound(addr)?.local_addr()?, addr);
+    Ok(())
+}

@@ -61,6 +61,8 @@ fn restrict_and_slice_only_shrink() {
     let s = root.slice(4, 8).unwrap();
     let cap = Capability::from_token(s).unwrap();
     assert_eq!(cap.length(), 8);
+    let root_base = Capability::from_token(root).unwrap().base_address();
+    assert_eq!(cap.base_address(), root_base + 4, "a slice starts 4 bytes into its root");
     assert_eq!(cap.to_vec(0, 8).unwrap(), (4..12).collect::<Vec<u8>>());
     assert_eq!(cap.write(0, b"x"), Err(Errno::EFAULT));
     drop(cap);

@@ -96,3 +96,13 @@ fn the_current_context_follows_scoped_and_set_default() {
     );
     Context::set_default(old);
 }
+
+/// A context prints as its sandbox (what a reader debugging a refusal needs), and says that
+/// it has more fields than it shows.
+#[test]
+fn debug_shows_the_sandbox() {
+    let ctx = Context::new(IOPermissions::default());
+    let text = format!("{ctx:?}");
+    assert!(text.starts_with("Context { sandbox: Sandbox {"), "{text}");
+    assert!(text.ends_with(", .. }"), "{text}");
+}

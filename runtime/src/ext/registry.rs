@@ -393,4 +393,13 @@ mod tests {
         r.register("a", "", 0, false, ExtCategory::Custom, noop());
         assert_eq!(format!("{r:?}"), "ExtensionRegistry { extensions: 1 }");
     }
+
+    #[test]
+    fn len_counts_the_registered_extensions() {
+        let mut r = ExtensionRegistry::new();
+        assert_eq!((r.len(), r.is_empty()), (0, true));
+        r.register("a", "", 0, false, ExtCategory::Custom, noop());
+        r.register("b", "", 0, false, ExtCategory::Custom, noop());
+        assert_eq!((r.len(), r.is_empty()), (2, false));
+    }
 }

@@ -287,3 +287,57 @@ fn file_roots_and_late_roots() {
         std::fs::remove_dir_all(&late).unwrap();
     }
 }
+
+/// Where the kernel has a beneath-resolver, a sandbox asked for it starts with it (it falls
+/// back to the walk only when the kernel says it has none), and one asked for the walk keeps it.
+#[test]
+fn a_sandbox_starts_with_the_resolver_it_was_given() {
+    let perms = IOPermissions::default();
+    let kernel = Sandbox::with_resolver(perms.clone(), Resolver::Kernel).resolver();
+    let expected = if crate::sys::KERNEL_BENEATH {
+        Resolver::Kernel
+    } else {
+        Resolver::Walk
+    };
+    assert_eq!(kernel, expected);
+    assert_eq!(
+        Sandbox::with_resolver(perms, Resolver::Walk).resolver(),
+        Resolver::Walk
+    );
+}
+
+/// A mode built field by field (the fields are public) counts as writing when any one of its
+/// write, create, truncate or append flags is set alone: a permission check must not miss it.
+#[test]
+fn each_modifying_flag_alone_makes_a_writing_mode() {
+    let base = OpenMode::default();
+    assert!(!base.writes());
+    assert!(
+        !OpenMode {
+            read: true,
+            exclusive: true,
+            ..base
+        }
+        .writes()
+    );
+    for one in [
+        OpenMode {
+            write: true,
+            ..base
+        },
+        OpenMode {
+            create: true,
+            ..base
+        },
+        OpenMode {
+            truncate: true,
+            ..base
+        },
+        OpenMode {
+            append: true,
+            ..base
+        },
+    ] {
+        assert!(one.writes(), "{one:?}");
+    }
+}

@@ -84,6 +84,27 @@ fn far_future_timer_is_clamped_and_cascades() {
     assert_eq!(drain(&mut w), vec![9]);
 }
 
+/// The top level is searched from the wheel's current slot onwards, wrapping around: once the
+/// clock has left top-level slot 0, a timer in a later top-level slot is found (and fires on
+/// time) even while a clamped far-future timer sits in an earlier slot of the same level.
+#[test]
+fn top_level_search_starts_at_the_current_slot_not_at_slot_zero() {
+    let base = Instant::now();
+    let mut w = TimerWheel::with_start(base);
+    let top = 1u64 << (SLOT_BITS * (LEVELS as u32 - 1)); // one top-level slot, in ms
+    w.advance(base + ms(top)); // the clock is now in top-level slot 1
+    w.insert_at(Token(1), base + ms(5 * top)); // top level, slot 5
+    w.insert_at(Token(2), base + ms(HORIZON)); // clamped into the top level, slot 0
+    assert_eq!(w.next_deadline(), Some(base + ms(5 * top)));
+    w.advance(base + ms(5 * top));
+    assert_eq!(drain(&mut w), vec![1], "the slot-5 timer fired late");
+    assert_eq!(w.next_deadline(), Some(base + ms(HORIZON)));
+    w.advance(base + ms(HORIZON - 1));
+    assert!(drain(&mut w).is_empty(), "the clamped timer fired early");
+    w.advance(base + ms(HORIZON));
+    assert_eq!(drain(&mut w), vec![2]);
+}
+
 #[test]
 fn cancel_is_generational() {
     let base = Instant::now();

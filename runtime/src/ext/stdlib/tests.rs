@@ -570,3 +570,29 @@ fn live_handles_total_counts_every_type() {
     assert_eq!(live.total(), 10);
     assert_eq!(LiveHandles::default().total(), 0);
 }
+
+/// Objects are taken apart on the heap too: a chain of 100 000 nested objects frees without
+/// recursion (a recursive drop of it overflows the test thread's stack).
+#[test]
+fn an_object_100_000_deep_frees() {
+    let lib = Stdlib::new();
+    let mut v = serde_json::Value::Null;
+    for _ in 0..100_000 {
+        let mut m = serde_json::Map::new();
+        m.insert("k".to_owned(), v);
+        v = serde_json::Value::Object(m);
+    }
+    let h = lib.json_from(v).unwrap();
+    assert_eq!(lib.json_get_type(h), Ok(5));
+    assert_eq!(lib.json_free(h), Ok(0));
+    assert_eq!(lib.live(), LiveHandles::default());
+}
+
+/// An error prints as its message.
+#[test]
+fn an_error_displays_its_message() {
+    for e in [StdlibError::OutOfRange, StdlibError::InvalidHandle] {
+        assert_eq!(e.to_string(), e.message());
+    }
+    assert_eq!(StdlibError::OutOfRange.to_string(), "index out of range");
+}
