@@ -2,9 +2,10 @@
 
 #![allow(unsafe_code)] // C exports (`no_mangle`).
 
-use super::{handle, id, positive, with_ctx};
+use super::{guard, handle, id, positive, with_ctx};
 use crate::ctx::Context;
 use crate::errno::Errno;
+use std::sync::Arc;
 
 /// The entry point of a task: called with the `arg` given to `neurlang_spawn`.
 pub type TaskEntry = extern "C" fn(u64) -> u64;
@@ -16,7 +17,7 @@ pub type TaskEntry = extern "C" fn(u64) -> u64;
 /// `extern "C" fn(u64) -> u64` that is safe to call with `arg` on another thread.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn neurlang_spawn(entry: u64, arg: u64) -> i64 {
-    with_ctx(|ctx| {
+    guard(|| {
         if entry == 0 {
             return Err(Errno::EINVAL);
         }
@@ -24,7 +25,10 @@ pub unsafe extern "C" fn neurlang_spawn(entry: u64, arg: u64) -> i64 {
         // SAFETY: the caller guarantees `entry` is the address of a `TaskEntry`; a function
         // pointer and `usize` have the same size on every supported target.
         let f: TaskEntry = unsafe { std::mem::transmute::<usize, TaskEntry>(addr) };
-        let inherited = Context::current();
+        // One lookup: the task runs in the context whose table holds it, even if another
+        // thread replaces the default meanwhile.
+        let ctx = Context::current();
+        let inherited = Arc::clone(&ctx);
         ctx.spawn(move || Context::scoped(&inherited, || f(arg)))
             .map(id)
     })
