@@ -66,6 +66,12 @@ thread_local! {
     static DEFAULT_COPY: RefCell<Option<(u64, Arc<Context>)>> = const { RefCell::new(None) };
 }
 
+#[cfg(test)]
+thread_local! {
+    /// Calls of [`Context::with_current`] on this thread that took the slow way (tests only).
+    pub(crate) static SLOW_CALLS: Cell<u32> = const { Cell::new(0) };
+}
+
 static DEFAULT: OnceLock<RwLock<Arc<Context>>> = OnceLock::new();
 /// Bumped by every [`Context::set_default`], while it holds the write lock.
 static GENERATION: AtomicU64 = AtomicU64::new(0);
@@ -191,7 +197,11 @@ impl Context {
         match (done, f) {
             (Ok(Some(r)), _) => r,
             // A nested call after a `set_default`, or during thread exit: the slow way.
-            (_, Some(f)) => f(&Context::current()),
+            (_, Some(f)) => {
+                #[cfg(test)]
+                SLOW_CALLS.with(|n| n.set(n.get() + 1));
+                f(&Context::current())
+            }
             (_, None) => unreachable!("`f` ran, so its result is in `done`"),
         }
     }

@@ -153,3 +153,34 @@ fn a_context_dropped_by_the_refresh_may_reach_the_current_context() {
     .join()
     .expect("no panic in the drop");
 }
+
+/// The default context is reached through this thread's copy, not the slow way (the default's
+/// lock and a reference count), whenever no call of this thread is using the copy: the first
+/// call, the next ones, and the first after a `set_default`.
+#[test]
+fn the_default_is_reached_without_the_slow_way() {
+    let _one_at_a_time = DEFAULT_TESTS.lock().unwrap_or_else(|p| p.into_inner());
+    std::thread::spawn(|| {
+        let slow = || SLOW_CALLS.with(Cell::get);
+        for _ in 0..3 {
+            Context::with_current(|_| ());
+        }
+        assert_eq!(slow(), 0, "fresh and current copies");
+        let old = Context::set_default(Arc::new(Context::new(IOPermissions::default())));
+        Context::with_current(|_| ());
+        assert_eq!(slow(), 0, "a copy read again after set_default");
+        Context::with_current(|_| {
+            let b = Context::set_default(Arc::new(Context::new(IOPermissions::default())));
+            Context::with_current(|_| ());
+            assert_eq!(
+                slow(),
+                1,
+                "only a nested call after set_default takes the slow way"
+            );
+            drop(b);
+        });
+        Context::set_default(old);
+    })
+    .join()
+    .unwrap();
+}
