@@ -49,8 +49,9 @@
 //!
 //! A free slot is in the shared queue (an `ArrayQueue`) or in a *cache cell*: each pool has a
 //! few cells (twice the processors, as a power of two, at most 256), each an atomic slot index
-//! alone on its own 128 bytes. A thread gets a number at its first acquire or release and uses
-//! cell `number mod cells` of every pool. Release puts the slot in the thread's cell when it
+//! alone on its own 128 bytes. A thread gets a number at its first acquire or release (the
+//! smallest no live thread has; given back when the thread exits, so threads that come and go
+//! do not walk onto a live thread's cell) and uses cell `number mod cells` of every pool. Release puts the slot in the thread's cell when it
 //! is empty, else in the queue; acquire takes the cell's slot, else pops the queue. So a
 //! thread that acquires and releases one buffer at a time touches one cache line no other
 //! thread uses (until more threads than cells share cells, which stays correct, only slower):
@@ -58,7 +59,8 @@
 //! Like mimalloc's and tcmalloc's per-thread free lists, with these differences:
 //!
 //! - **The cells belong to the pool, not to the thread.** The thread keeps only its number
-//!   (a plain thread-local integer, no destructor), so nothing outlives the pool: dropping a
+//!   (a thread-local integer, whose destructor gives the number back and nothing else), so
+//!   nothing that refers to a pool outlives it: dropping a
 //!   pool while other threads have slots of it cached drops the cells with it, and a thread
 //!   that exits leaves at most one free slot in its cell of each pool. Such a slot is not
 //!   lost: an acquire that finds the queue empty takes slots from any cell before it grows
@@ -90,7 +92,8 @@
 //! `caches_past_the_high_water_mark_go_back_to_the_queue` (the mark counts held slots only,
 //! and the check leaves caches alone in the steady state),
 //! `a_pool_dropped_while_another_thread_caches_its_slot`, `free_list_matches_a_model` (the
-//! statistics against a model), `threads_get_distinct_numbers_they_keep` and
+//! statistics against a model), `live_threads_have_distinct_numbers_they_keep`,
+//! `numbers_are_taken_smallest_first_and_given_back_at_thread_exit` and
 //! `cells_are_twice_the_processors_as_a_power_of_two`. None needs new unsafe code.
 //!
 //! Checked by the conformance area `pool` on every platform the suite runs on:
@@ -346,7 +349,9 @@ const MAX_CELLS: usize = 256;
 /// Cells for `cpus` processors: twice as many (a program often has more threads than
 /// processors), as a power of two, at least 2 and at most [`MAX_CELLS`].
 fn cells_for(cpus: usize) -> usize {
-    (cpus.min(MAX_CELLS) * 2).next_power_of_two().clamp(2, MAX_CELLS)
+    (cpus.min(MAX_CELLS) * 2)
+        .next_power_of_two()
+        .clamp(2, MAX_CELLS)
 }
 
 /// The processors available, asked once per process (under Miri, 2: no system call).
@@ -362,26 +367,74 @@ fn cpus() -> usize {
 }
 
 thread_local! {
-    /// This thread's number, from [`NEXT_THREAD`] at its first acquire or release.
+    /// This thread's number, taken from [`NUMBERS`] at its first acquire or release.
     static THREAD: std::cell::Cell<usize> = const { std::cell::Cell::new(usize::MAX) };
+    /// Gives this thread's number back to [`NUMBERS`] when the thread exits (only touched when
+    /// the number is taken, so the hot path reads [`THREAD`], which has no destructor).
+    static GIVE_BACK: NumberOnExit = const { NumberOnExit(std::cell::Cell::new(usize::MAX)) };
 }
 
-/// The number the next thread to use a pool gets (threads take cells in turn).
-static NEXT_THREAD: AtomicUsize = AtomicUsize::new(0);
+/// The thread numbers: the smallest free one first, so the live threads have distinct numbers
+/// below the count of live threads (and so distinct cells while they are no more than the
+/// cells), even when short-lived threads come and go.
+struct Numbers {
+    free: Mutex<std::collections::BinaryHeap<std::cmp::Reverse<usize>>>,
+    next: AtomicUsize,
+}
 
-/// This thread's number: the same for the thread's whole life, different from every other
-/// live thread's (until 2^64 threads), and the same for every pool.
+static NUMBERS: Numbers = Numbers::new();
+
+impl Numbers {
+    const fn new() -> Numbers {
+        Numbers {
+            free: Mutex::new(std::collections::BinaryHeap::new()),
+            next: AtomicUsize::new(0),
+        }
+    }
+
+    fn take(&self) -> usize {
+        let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
+        match free.pop() {
+            Some(std::cmp::Reverse(n)) => n,
+            None => self.next.fetch_add(1, Ordering::Relaxed),
+        }
+    }
+
+    fn give_back(&self, n: usize) {
+        let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
+        free.push(std::cmp::Reverse(n));
+    }
+}
+
+struct NumberOnExit(std::cell::Cell<usize>);
+
+impl Drop for NumberOnExit {
+    fn drop(&mut self) {
+        NUMBERS.give_back(self.0.get());
+    }
+}
+
+/// This thread's number: the same for the thread's whole life and for every pool; no other
+/// live thread has it (a thread whose number could not be given back at its exit, because it
+/// first used a pool from another thread-local's destructor, keeps it: a later thread may then
+/// share its cells, which is correct, only slower).
 #[inline(always)]
 fn thread_number() -> usize {
-    THREAD.with(|t| {
-        let n = t.get();
-        if n != usize::MAX {
-            return n;
-        }
-        let n = NEXT_THREAD.fetch_add(1, Ordering::Relaxed);
-        t.set(n);
-        n
-    })
+    let n = THREAD.with(std::cell::Cell::get);
+    if n != usize::MAX {
+        return n;
+    }
+    new_thread_number()
+}
+
+#[cold]
+fn new_thread_number() -> usize {
+    let n = NUMBERS.take();
+    // When this thread is already exiting (a pool used from a thread-local's destructor), the
+    // number is not given back: it is then never reused, which only wastes it.
+    let _ = GIVE_BACK.try_with(|g| g.0.set(n));
+    THREAD.with(|t| t.set(n));
+    n
 }
 
 /// The cell of thread number `thread` among `cells` (a power of two).
@@ -593,9 +646,9 @@ impl Inner {
     /// Returns a released slot: into this thread's cell when it is empty, else to the queue.
     #[inline(always)]
     pub(super) fn release(&self, index: u32) {
-        let cached = self
-            .cell()
-            .compare_exchange(EMPTY, index, Ordering::Release, Ordering::Relaxed);
+        let cached =
+            self.cell()
+                .compare_exchange(EMPTY, index, Ordering::Release, Ordering::Relaxed);
         if cached.is_err() {
             // Cannot fail: the queue has room for every slot and this index is not in it.
             let _ = self.free.push(index);

@@ -386,22 +386,41 @@ fn as_thread(n: usize) {
 }
 
 #[test]
-fn threads_get_distinct_numbers_they_keep() {
+fn live_threads_have_distinct_numbers_they_keep() {
     // New threads only: a test may have set its own thread's number (`as_thread`).
-    let numbers: Vec<usize> = (0..3)
-        .map(|_| {
-            std::thread::spawn(|| {
-                let n = thread_number();
-                assert_eq!(thread_number(), n, "a thread keeps its number");
-                n
+    let all_started = std::sync::Barrier::new(3);
+    let numbers: Vec<usize> = std::thread::scope(|s| {
+        let threads: Vec<_> = (0..3)
+            .map(|_| {
+                s.spawn(|| {
+                    let n = thread_number();
+                    all_started.wait();
+                    assert_eq!(thread_number(), n, "a thread keeps its number");
+                    n
+                })
             })
-        })
-        .collect::<Vec<_>>()
-        .into_iter()
-        .map(|t| t.join().unwrap())
-        .collect();
+            .collect();
+        threads.into_iter().map(|t| t.join().unwrap()).collect()
+    });
     let distinct: HashSet<usize> = numbers.iter().copied().collect();
     assert_eq!(distinct.len(), 3, "{numbers:?} are not distinct");
+}
+
+#[test]
+fn numbers_are_taken_smallest_first_and_given_back_at_thread_exit() {
+    let numbers = Numbers::new();
+    assert_eq!([numbers.take(), numbers.take(), numbers.take()], [0, 1, 2]);
+    numbers.give_back(1);
+    numbers.give_back(0);
+    assert_eq!([numbers.take(), numbers.take(), numbers.take()], [0, 1, 3]);
+    // The process-wide numbers: an exited thread's number is free again (unless a thread of
+    // another test took it in the meantime: tried a few times).
+    let given_back = (0..20).any(|_| {
+        let n = std::thread::spawn(thread_number).join().unwrap();
+        let free = NUMBERS.free.lock().unwrap();
+        free.iter().any(|r| r.0 == n)
+    });
+    assert!(given_back, "an exited thread's number was never free again");
 }
 
 #[test]
@@ -443,9 +462,16 @@ fn a_released_slot_waits_in_the_threads_cell() {
     assert_eq!(cached_and_queued(&pool), (0, 2));
     let b = pool.acquire().unwrap();
     drop((a, b));
-    assert_eq!(cached_and_queued(&pool), (1, 2), "a full cell sends to the queue");
+    assert_eq!(
+        cached_and_queued(&pool),
+        (1, 2),
+        "a full cell sends to the queue"
+    );
     let all: Vec<_> = (0..3).map(|_| pool.acquire().unwrap()).collect();
-    assert_eq!(all.iter().map(|b| b.as_ptr()).collect::<HashSet<_>>().len(), 3);
+    assert_eq!(
+        all.iter().map(|b| b.as_ptr()).collect::<HashSet<_>>().len(),
+        3
+    );
     assert_eq!(pool.stats().unwrap().high_water, 3);
 }
 
@@ -459,7 +485,11 @@ fn a_thread_that_exits_leaves_its_cached_slot_to_the_others() {
             drop(pool.acquire().unwrap());
         });
     });
-    assert_eq!(cached_and_queued(&pool), (1, 0), "cached in the other thread's cell");
+    assert_eq!(
+        cached_and_queued(&pool),
+        (1, 0),
+        "cached in the other thread's cell"
+    );
     assert_eq!(pool.in_use(), 0);
     let only = pool.acquire().expect("taken from the exited thread's cell");
     assert_eq!(pool.in_use(), 1);
@@ -505,11 +535,18 @@ fn caches_past_the_high_water_mark_go_back_to_the_queue() {
             drop(pool.acquire().unwrap());
         });
     });
-    assert_eq!(cached_and_queued(&pool), (1, 3), "this thread's slot went to the queue");
+    assert_eq!(
+        cached_and_queued(&pool),
+        (1, 3),
+        "this thread's slot went to the queue"
+    );
     let s = pool.stats().unwrap();
     assert_eq!((s.in_use, s.high_water), (0, 1));
     let all: Vec<_> = (0..4).map(|_| pool.acquire().unwrap()).collect();
-    assert_eq!(all.iter().map(|b| b.as_ptr()).collect::<HashSet<_>>().len(), 4);
+    assert_eq!(
+        all.iter().map(|b| b.as_ptr()).collect::<HashSet<_>>().len(),
+        4
+    );
     assert_eq!(pool.stats().unwrap().high_water, 4);
 }
 
@@ -530,7 +567,11 @@ fn buffers_released_on_other_threads_are_never_shared_or_lost() {
     drop(held);
     let flag = |b: &ExecutableBuffer<'_>| {
         let at = b.as_ptr() as usize;
-        &flags.iter().find(|f| f.0 == at).expect("a slot of the pool").1
+        &flags
+            .iter()
+            .find(|f| f.0 == at)
+            .expect("a slot of the pool")
+            .1
     };
     std::thread::scope(|s| {
         for producer in 0..2 {
@@ -562,7 +603,10 @@ fn buffers_released_on_other_threads_are_never_shared_or_lost() {
     });
     assert_eq!(pool.in_use(), 0);
     let all: Vec<_> = (0..SLOTS).map(|_| pool.acquire().unwrap()).collect();
-    assert_eq!(all.iter().map(|b| b.as_ptr()).collect::<HashSet<_>>().len(), SLOTS);
+    assert_eq!(
+        all.iter().map(|b| b.as_ptr()).collect::<HashSet<_>>().len(),
+        SLOTS
+    );
     assert!(pool.acquire().is_err());
 }
 
@@ -576,7 +620,11 @@ fn a_pool_dropped_while_another_thread_caches_its_slot() {
     let (back, from_thread) = channel::<BufferPool>();
     let t = std::thread::spawn(move || {
         for pool in pools {
-            assert_eq!(cached_and_queued(&pool), (0, 2), "a new pool's cells are empty");
+            assert_eq!(
+                cached_and_queued(&pool),
+                (0, 2),
+                "a new pool's cells are empty"
+            );
             drop(pool.acquire().unwrap());
             assert_eq!(cached_and_queued(&pool), (1, 1));
             back.send(pool).unwrap();
