@@ -580,11 +580,16 @@ fn buffers_released_on_other_threads_are_never_shared_or_lost() {
             s.spawn(move || {
                 as_thread(producer);
                 let mut sent = 0;
+                let mut since = std::time::Instant::now();
                 while sent < rounds {
                     let Ok(mut b) = pool.acquire() else {
-                        std::thread::yield_now(); // the others are in flight
+                        // The others are in flight, or lost (then fail, rather than spin).
+                        let waited = since.elapsed();
+                        assert!(waited.as_secs() < 10, "no slot for {waited:?}: lost?");
+                        std::thread::yield_now();
                         continue;
                     };
+                    since = std::time::Instant::now();
                     assert!(!flag(&b).swap(true, Ordering::AcqRel), "held twice");
                     b.write(&[producer as u8; 8]).unwrap();
                     tx.send(b).unwrap();
