@@ -414,10 +414,10 @@ impl Drop for NumberOnExit {
     }
 }
 
-/// This thread's number: the same for the thread's whole life and for every pool; no other
-/// live thread has it (a thread whose number could not be given back at its exit, because it
-/// first used a pool from another thread-local's destructor, keeps it: a later thread may then
-/// share its cells, which is correct, only slower).
+/// This thread's number: the same for the thread's whole life and for every pool, and no other
+/// live thread's, except while a thread exits: its number is given back when [`GIVE_BACK`] is
+/// destroyed, and a pool used after that (from another thread-local's destructor) still uses
+/// it, so a new thread may share its cells meanwhile, which is correct, only slower.
 #[inline(always)]
 fn thread_number() -> usize {
     let n = THREAD.with(std::cell::Cell::get);
