@@ -138,9 +138,7 @@ impl Drop for ExecutableBuffer<'_> {
             self.poison();
         }
         if self.dirty == 0 {
-            self.pool.record_high_water();
-            // Cannot fail: the queue has room for every slot and this index is not in it.
-            let _ = self.pool.free.push(self.index);
+            self.pool.release(self.index);
         }
         // Else the poison failed (a protection change was refused): the slot is quarantined
         // rather than handed out with live code in it.

@@ -45,6 +45,57 @@
 //! reference counting; share a pool between threads by reference (scoped threads, rayon) or in
 //! an `Arc`.
 //!
+//! ## The per-thread caches
+//!
+//! A free slot is in the shared queue (an `ArrayQueue`) or in a *cache cell*: each pool has a
+//! few cells (twice the processors, as a power of two, at most 256), each an atomic slot index
+//! alone on its own 128 bytes. A thread gets a number at its first acquire or release (the
+//! smallest no live thread has; given back when the thread exits, so threads that come and go
+//! do not walk onto a live thread's cell) and uses cell `number mod cells` of every pool. Release puts the slot in the thread's cell when it
+//! is empty, else in the queue; acquire takes the cell's slot, else pops the queue. So a
+//! thread that acquires and releases one buffer at a time touches one cache line no other
+//! thread uses (until more threads than cells share cells, which stays correct, only slower):
+//! one swap and one compare-and-swap, where two threads on the one queue bounced its lines.
+//! Like mimalloc's and tcmalloc's per-thread free lists, with these differences:
+//!
+//! - **The cells belong to the pool, not to the thread.** The thread keeps only its number
+//!   (a thread-local integer, whose destructor gives the number back and nothing else), so
+//!   nothing that refers to a pool outlives it: dropping a
+//!   pool while other threads have slots of it cached drops the cells with it, and a thread
+//!   that exits leaves at most one free slot in its cell of each pool. Such a slot is not
+//!   lost: an acquire that finds the queue empty takes slots from any cell before it grows
+//!   the pool or reports it exhausted, and the high-water check below empties the cells. The
+//!   cost is one cell per thread number (threads beyond the cells share); a per-thread cache
+//!   that pointed at the pool would need a pool generation check or a reference count on
+//!   every operation, and a destructor per thread.
+//! - **Never handed out twice**: a slot moves between the queue, a cell and a buffer, each move
+//!   an atomic swap, compare-and-swap, push or pop that only one thread can win; cells swap
+//!   with acquire/release ordering, so a slot's poison is written before its next holder
+//!   sees it.
+//! - **Statistics stay exact.** [`BufferPool::in_use`] is the slots mapped, less those in the
+//!   queue, less those in cells: exact when no other thread acquires or releases at the time
+//!   (as before). The high-water mark is kept at least `mapped - queued` (the slots held *or*
+//!   cached), which only grows when a slot leaves the queue: then, and only then, if the count
+//!   passes the mark, every cell is emptied into the queue and the count held is recorded. So
+//!   the count held cannot pass the mark unseen, and a cached slot never counts as held; in
+//!   single-threaded use the mark is exactly the most buffers ever held, and threads racing
+//!   may make it miss or overstate a peak by the operations in flight (the mark sampled at
+//!   release before the caches could miss one too). In the steady state the mark already
+//!   covers the cached slots, and the cell path does not look at it.
+//!
+//! The unit tests show each of these: `a_released_slot_waits_in_the_threads_cell` (the cell
+//! first, the queue when it is full, the cached slot counted free),
+//! `a_thread_that_exits_leaves_its_cached_slot_to_the_others` (taken from another cell instead
+//! of a false exhaustion), `buffers_released_on_other_threads_are_never_shared_or_lost`
+//! (threads acquire and send buffers to others that release them: never held twice, none
+//! lost), `caches_stay_while_the_high_water_mark_covers_them` and
+//! `caches_past_the_high_water_mark_go_back_to_the_queue` (the mark counts held slots only,
+//! and the check leaves caches alone in the steady state),
+//! `a_pool_dropped_while_another_thread_caches_its_slot`, `free_list_matches_a_model` (the
+//! statistics against a model), `live_threads_have_distinct_numbers_they_keep`,
+//! `numbers_are_taken_smallest_first_and_given_back_at_thread_exit` and
+//! `cells_are_twice_the_processors_as_a_power_of_two`. None needs new unsafe code.
+//!
 //! Checked by the conformance area `pool` on every platform the suite runs on:
 //! `pool.backend.probed`, `pool.hardened.mdwe` (a child process under `PR_SET_MDWE` still gets
 //! a working pool), `pool.exec.*` (each backend), `pool.write.all_or_nothing`,
@@ -62,7 +113,7 @@ use crate::errno::Errno;
 use crossbeam_queue::ArrayQueue;
 use region::Region;
 use std::fmt;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 
 /// The slot size of [`BufferPool::new`]: 4 KiB, as in the specification.
@@ -265,7 +316,11 @@ pub struct BufferPool {
 #[derive(Debug)]
 struct Inner {
     backend: Backend,
+    /// Free slots that are in no cache cell.
     free: ArrayQueue<u32>,
+    /// The per-thread caches: a thread uses `cells[thread_number() & (cells.len() - 1)]`; each
+    /// holds one free slot or [`EMPTY`]. A power of two long.
+    cells: Box<[CacheCell]>,
     /// Region `k` holds slots `k * chunk .. (k + 1) * chunk`.
     regions: Box<[OnceLock<Region>]>,
     chunk: usize,
@@ -273,9 +328,119 @@ struct Inner {
     slot_size: usize,
     max_slots: usize,
     live: AtomicUsize,
+    /// The high-water mark; kept at least `live - free.len()` (see `Inner::record_high_water`).
     high_water: AtomicUsize,
     exhausted: AtomicU64,
     grow: Mutex<()>,
+}
+
+/// A cache cell's value when it holds no slot.
+const EMPTY: u32 = u32::MAX;
+
+/// One thread's cached free slot, alone on its cache line (two lines: Intel's adjacent-line
+/// prefetcher fetches them in pairs), so that threads on different cells share no line.
+#[derive(Debug)]
+#[repr(align(128))]
+struct CacheCell(AtomicU32);
+
+/// The most cache cells a pool has: threads beyond them share cells (correct, slower).
+const MAX_CELLS: usize = 256;
+
+/// Cells for `cpus` processors: twice as many (a program often has more threads than
+/// processors), as a power of two, at least 2 and at most [`MAX_CELLS`].
+fn cells_for(cpus: usize) -> usize {
+    (cpus.min(MAX_CELLS) * 2)
+        .next_power_of_two()
+        .clamp(2, MAX_CELLS)
+}
+
+/// The processors available, asked once per process (under Miri, 2: no system call).
+fn cpus() -> usize {
+    static CPUS: OnceLock<usize> = OnceLock::new();
+    *CPUS.get_or_init(|| {
+        if cfg!(miri) {
+            2
+        } else {
+            std::thread::available_parallelism().map_or(2, |n| n.get())
+        }
+    })
+}
+
+thread_local! {
+    /// This thread's number, taken from [`NUMBERS`] at its first acquire or release.
+    static THREAD: std::cell::Cell<usize> = const { std::cell::Cell::new(usize::MAX) };
+    /// Gives this thread's number back to [`NUMBERS`] when the thread exits (only touched when
+    /// the number is taken, so the hot path reads [`THREAD`], which has no destructor).
+    static GIVE_BACK: NumberOnExit = const { NumberOnExit(std::cell::Cell::new(usize::MAX)) };
+}
+
+/// The thread numbers: the smallest free one first, so the live threads have distinct numbers
+/// below the count of live threads (and so distinct cells while they are no more than the
+/// cells), even when short-lived threads come and go.
+struct Numbers {
+    free: Mutex<std::collections::BinaryHeap<std::cmp::Reverse<usize>>>,
+    next: AtomicUsize,
+}
+
+static NUMBERS: Numbers = Numbers::new();
+
+impl Numbers {
+    const fn new() -> Numbers {
+        Numbers {
+            free: Mutex::new(std::collections::BinaryHeap::new()),
+            next: AtomicUsize::new(0),
+        }
+    }
+
+    fn take(&self) -> usize {
+        let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
+        match free.pop() {
+            Some(std::cmp::Reverse(n)) => n,
+            None => self.next.fetch_add(1, Ordering::Relaxed),
+        }
+    }
+
+    fn give_back(&self, n: usize) {
+        let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
+        free.push(std::cmp::Reverse(n));
+    }
+}
+
+struct NumberOnExit(std::cell::Cell<usize>);
+
+impl Drop for NumberOnExit {
+    fn drop(&mut self) {
+        NUMBERS.give_back(self.0.get());
+    }
+}
+
+/// This thread's number: the same for the thread's whole life and for every pool, and no other
+/// live thread's, except while a thread exits: its number is given back when [`GIVE_BACK`] is
+/// destroyed, and a pool used after that (from another thread-local's destructor) still uses
+/// it, so a new thread may share its cells meanwhile, which is correct, only slower.
+#[inline(always)]
+fn thread_number() -> usize {
+    let n = THREAD.with(std::cell::Cell::get);
+    if n != usize::MAX {
+        return n;
+    }
+    new_thread_number()
+}
+
+#[cold]
+fn new_thread_number() -> usize {
+    let n = NUMBERS.take();
+    // When this thread is already exiting (a pool used from a thread-local's destructor), the
+    // number is not given back: it is then never reused, which only wastes it.
+    let _ = GIVE_BACK.try_with(|g| g.0.set(n));
+    THREAD.with(|t| t.set(n));
+    n
+}
+
+/// The cell of thread number `thread` among `cells` (a power of two).
+#[inline(always)]
+fn cell_of(thread: usize, cells: usize) -> usize {
+    thread & (cells - 1)
 }
 
 impl BufferPool {
@@ -307,24 +472,30 @@ impl BufferPool {
     /// Takes a free buffer (lock-free, no system call unless the pool grows).
     #[inline(always)]
     pub fn acquire(&self) -> Result<ExecutableBuffer<'_>, PoolError> {
-        // The hot path is one queue pop; the error and growth paths stay out of line so the
-        // caller's code around an acquire stays small.
-        if let Ok(inner) = &self.state
-            && let Some(index) = inner.free.pop()
-        {
-            return Ok(inner.buffer(index));
+        // The hot path takes the slot this thread's cell caches: one atomic swap on a cache
+        // line no other thread uses (unless more threads than cells share it). The queue,
+        // error and growth paths stay out of line so the caller's code stays small.
+        if let Ok(inner) = &self.state {
+            let index = inner.cell().swap(EMPTY, Ordering::Acquire);
+            if index != EMPTY {
+                return Ok(inner.buffer(index));
+            }
         }
         self.acquire_slow()
     }
 
-    #[cold]
     #[inline(never)]
     fn acquire_slow(&self) -> Result<ExecutableBuffer<'_>, PoolError> {
         let inner = self.state.as_ref().map_err(Clone::clone)?;
         let index = match inner.free.pop() {
             Some(i) => i,
-            None => inner.grow()?,
+            None => match inner.steal() {
+                // From a cell to a buffer: `live - free.len()` did not change.
+                Some(i) => return Ok(inner.buffer(i)),
+                None => inner.grow()?,
+            },
         };
+        inner.record_high_water();
         Ok(inner.buffer(index))
     }
 
@@ -333,10 +504,11 @@ impl BufferPool {
         self.acquire().ok()
     }
 
-    /// Buffers held now.
+    /// Buffers held now: exact while no other thread acquires or releases (slots cached for
+    /// a thread are free, not in use).
     pub fn in_use(&self) -> usize {
         match &self.state {
-            Ok(i) => i.live.load(Ordering::Relaxed).saturating_sub(i.free.len()),
+            Ok(i) => i.in_use(),
             Err(_) => 0,
         }
     }
@@ -360,8 +532,8 @@ impl BufferPool {
             backend: i.backend,
             capacity: self.capacity(),
             in_use: self.in_use(),
-            // Recorded at each release (see `Inner::record_high_water`); buffers held now
-            // count too, for a peak no release has seen yet.
+            // Kept at least `live - free.len()`, which is at least the count held now (see
+            // `Inner::record_high_water`); the maximum only matters when threads race.
             high_water: i.high_water.load(Ordering::Relaxed).max(self.in_use()),
             exhausted: i.exhausted.load(Ordering::Relaxed),
             slot_size: i.slot_size,
@@ -405,6 +577,9 @@ impl Inner {
                     return Ok(Inner {
                         backend,
                         free,
+                        cells: (0..cells_for(cpus()))
+                            .map(|_| CacheCell(AtomicU32::new(EMPTY)))
+                            .collect(),
                         regions,
                         chunk: config.slots,
                         stride,
@@ -462,21 +637,80 @@ impl Inner {
         Ok(live as u32)
     }
 
-    /// Records the number of buffers held just before a release. The maximum of these and of
-    /// the count held now is the high-water mark: after any peak, either the count never fell
-    /// (so it is still at least the peak) or the first release after it saw at least the peak.
-    /// Done at release rather than acquire because there it is not behind the pop's atomic
-    /// read-modify-write, which made it show in the acquire cost (`cargo bench -p
-    /// neurlang-benches --bench pool`, `acquire_release`).
+    /// This thread's cache cell.
     #[inline(always)]
-    pub(super) fn record_high_water(&self) {
-        let used = self
+    fn cell(&self) -> &AtomicU32 {
+        &self.cells[cell_of(thread_number(), self.cells.len())].0
+    }
+
+    /// Returns a released slot: into this thread's cell when it is empty, else to the queue.
+    #[inline(always)]
+    pub(super) fn release(&self, index: u32) {
+        let cached =
+            self.cell()
+                .compare_exchange(EMPTY, index, Ordering::Release, Ordering::Relaxed);
+        if cached.is_err() {
+            // Cannot fail: the queue has room for every slot and this index is not in it.
+            let _ = self.free.push(index);
+        }
+    }
+
+    /// Slots cached in cells (free, yet not in the queue).
+    fn cached(&self) -> usize {
+        self.cells
+            .iter()
+            .filter(|c| c.0.load(Ordering::Relaxed) != EMPTY)
+            .count()
+    }
+
+    fn in_use(&self) -> usize {
+        self.live
+            .load(Ordering::Relaxed)
+            .saturating_sub(self.free.len())
+            .saturating_sub(self.cached())
+    }
+
+    /// A slot cached in any cell (when the queue is empty), so that a slot cached for a thread
+    /// that no longer acquires, or has exited, is not lost to the others.
+    #[cold]
+    fn steal(&self) -> Option<u32> {
+        self.cells
+            .iter()
+            .map(|c| c.0.swap(EMPTY, Ordering::Acquire))
+            .find(|&i| i != EMPTY)
+    }
+
+    /// Called after a slot leaves the queue (the only way `live - free.len()`, the count of
+    /// slots held or cached, grows). Keeps the high-water mark at least that count, so the
+    /// count held, which is never more, cannot pass the mark unseen: when the count passes the
+    /// mark, every cell is emptied into the queue and the count held is recorded, which is
+    /// then the count out of the queue. In single-threaded use the mark is therefore exactly
+    /// the most buffers ever held; threads racing may make it miss or overstate a peak by the
+    /// operations in flight (as the mark sampled at each release did before the caches).
+    #[inline(always)]
+    fn record_high_water(&self) {
+        let out = self
             .live
             .load(Ordering::Relaxed)
             .saturating_sub(self.free.len());
-        if used > self.high_water.load(Ordering::Relaxed) {
-            self.high_water.fetch_max(used, Ordering::Relaxed);
+        if out > self.high_water.load(Ordering::Relaxed) {
+            self.record_peak();
         }
+    }
+
+    #[cold]
+    fn record_peak(&self) {
+        for cell in &self.cells {
+            let index = cell.0.swap(EMPTY, Ordering::Acquire);
+            if index != EMPTY {
+                let _ = self.free.push(index);
+            }
+        }
+        let held = self
+            .live
+            .load(Ordering::Relaxed)
+            .saturating_sub(self.free.len());
+        self.high_water.fetch_max(held, Ordering::Relaxed);
     }
 
     #[inline]

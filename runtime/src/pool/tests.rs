@@ -376,3 +376,271 @@ fn writing_a_slot_leaves_its_neighbours_executable() {
         }
     });
 }
+
+// The per-thread caches (see "The per-thread caches" in the module documentation).
+
+/// Makes this thread thread number `n`, so that a test knows which cells its threads use
+/// (numbers below 2 are distinct cells in every pool).
+fn as_thread(n: usize) {
+    THREAD.with(|t| t.set(n));
+}
+
+#[test]
+fn live_threads_have_distinct_numbers_they_keep() {
+    // New threads only: a test may have set its own thread's number (`as_thread`).
+    let all_started = std::sync::Barrier::new(3);
+    let numbers: Vec<usize> = std::thread::scope(|s| {
+        let threads: Vec<_> = (0..3)
+            .map(|_| {
+                s.spawn(|| {
+                    let n = thread_number();
+                    all_started.wait();
+                    assert_eq!(thread_number(), n, "a thread keeps its number");
+                    n
+                })
+            })
+            .collect();
+        threads.into_iter().map(|t| t.join().unwrap()).collect()
+    });
+    let distinct: HashSet<usize> = numbers.iter().copied().collect();
+    assert_eq!(distinct.len(), 3, "{numbers:?} are not distinct");
+}
+
+#[test]
+fn numbers_are_taken_smallest_first_and_given_back_at_thread_exit() {
+    let numbers = Numbers::new();
+    assert_eq!([numbers.take(), numbers.take(), numbers.take()], [0, 1, 2]);
+    numbers.give_back(1);
+    numbers.give_back(0);
+    assert_eq!([numbers.take(), numbers.take(), numbers.take()], [0, 1, 3]);
+    // The process-wide numbers: an exited thread's number is free again (unless a thread of
+    // another test took it in the meantime: tried a few times).
+    let given_back = (0..20).any(|_| {
+        let n = std::thread::spawn(thread_number).join().unwrap();
+        let free = NUMBERS.free.lock().unwrap();
+        free.iter().any(|r| r.0 == n)
+    });
+    assert!(given_back, "an exited thread's number was never free again");
+}
+
+#[test]
+fn cells_are_twice_the_processors_as_a_power_of_two() {
+    let cells: Vec<usize> = [0, 1, 2, 3, 4, 5, 100, 1 << 20, usize::MAX]
+        .map(cells_for)
+        .to_vec();
+    assert_eq!(cells, [2, 2, 4, 8, 8, 16, 256, 256, 256]);
+    assert_eq!(
+        [cell_of(5, 4), cell_of(7, 8), cell_of(8, 8), cell_of(3, 2)],
+        [1, 7, 0, 1]
+    );
+    let expected = if cfg!(miri) {
+        2
+    } else {
+        std::thread::available_parallelism().map_or(2, |n| n.get())
+    };
+    assert_eq!(cpus(), expected);
+    assert_eq!(heap(1).state.unwrap().cells.len(), cells_for(expected));
+}
+
+/// The cached slots of a pool, and the slots in its queue.
+fn cached_and_queued(pool: &BufferPool) -> (usize, usize) {
+    let inner = pool.state.as_ref().unwrap();
+    (inner.cached(), inner.free.len())
+}
+
+#[test]
+fn a_released_slot_waits_in_the_threads_cell() {
+    as_thread(0);
+    let pool = heap(3);
+    let a = pool.acquire().unwrap();
+    let at = a.as_ptr();
+    drop(a);
+    assert_eq!(cached_and_queued(&pool), (1, 2));
+    assert_eq!(pool.in_use(), 0, "a cached slot is free");
+    let a = pool.acquire().unwrap();
+    assert_eq!(a.as_ptr(), at, "the cached slot comes back first");
+    assert_eq!(cached_and_queued(&pool), (0, 2));
+    let b = pool.acquire().unwrap();
+    drop((a, b));
+    assert_eq!(
+        cached_and_queued(&pool),
+        (1, 2),
+        "a full cell sends to the queue"
+    );
+    let all: Vec<_> = (0..3).map(|_| pool.acquire().unwrap()).collect();
+    assert_eq!(
+        all.iter().map(|b| b.as_ptr()).collect::<HashSet<_>>().len(),
+        3
+    );
+    assert_eq!(pool.stats().unwrap().high_water, 3);
+}
+
+#[test]
+fn a_thread_that_exits_leaves_its_cached_slot_to_the_others() {
+    as_thread(0);
+    let pool = heap(1);
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            as_thread(1);
+            drop(pool.acquire().unwrap());
+        });
+    });
+    assert_eq!(
+        cached_and_queued(&pool),
+        (1, 0),
+        "cached in the other thread's cell"
+    );
+    assert_eq!(pool.in_use(), 0);
+    let only = pool.acquire().expect("taken from the exited thread's cell");
+    assert_eq!(pool.in_use(), 1);
+    assert_eq!(
+        pool.acquire().unwrap_err(),
+        PoolError::Exhausted { capacity: 1 }
+    );
+    drop(only);
+    let s = pool.stats().unwrap();
+    assert_eq!((s.in_use, s.high_water, s.exhausted), (0, 1, 1));
+}
+
+/// While the high-water mark covers every slot out of the queue, acquiring from the queue
+/// leaves the other threads' caches alone.
+#[test]
+fn caches_stay_while_the_high_water_mark_covers_them() {
+    as_thread(0);
+    let pool = heap(4);
+    drop([pool.acquire().unwrap(), pool.acquire().unwrap()]);
+    assert_eq!(cached_and_queued(&pool), (1, 3));
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            as_thread(1);
+            drop(pool.acquire().unwrap()); // from the queue: 2 out of it, the mark is 2
+        });
+    });
+    assert_eq!(cached_and_queued(&pool), (2, 2));
+    assert_eq!(pool.stats().unwrap().high_water, 2);
+}
+
+/// When slots out of the queue (held or cached) pass the mark, the caches are emptied into
+/// the queue so that the mark counts held slots only: two threads that never hold a buffer at
+/// the same time make a mark of 1, not 2.
+#[test]
+fn caches_past_the_high_water_mark_go_back_to_the_queue() {
+    as_thread(0);
+    let pool = heap(4);
+    drop(pool.acquire().unwrap());
+    assert_eq!(cached_and_queued(&pool), (1, 3));
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            as_thread(1);
+            drop(pool.acquire().unwrap());
+        });
+    });
+    assert_eq!(
+        cached_and_queued(&pool),
+        (1, 3),
+        "this thread's slot went to the queue"
+    );
+    let s = pool.stats().unwrap();
+    assert_eq!((s.in_use, s.high_water), (0, 1));
+    let all: Vec<_> = (0..4).map(|_| pool.acquire().unwrap()).collect();
+    assert_eq!(
+        all.iter().map(|b| b.as_ptr()).collect::<HashSet<_>>().len(),
+        4
+    );
+    assert_eq!(pool.stats().unwrap().high_water, 4);
+}
+
+/// Buffers acquired on some threads and released on others: a slot is never held twice at
+/// once, and none is lost (each ends in a cell or the queue, and all can be taken again).
+#[test]
+fn buffers_released_on_other_threads_are_never_shared_or_lost() {
+    use std::sync::atomic::AtomicBool;
+    use std::sync::mpsc;
+    const SLOTS: usize = 4;
+    let rounds = if cfg!(miri) { 20 } else { 2000 };
+    let pool = heap(SLOTS);
+    let held: Vec<_> = (0..SLOTS).map(|_| pool.acquire().unwrap()).collect();
+    let flags: Vec<(usize, AtomicBool)> = held
+        .iter()
+        .map(|b| (b.as_ptr() as usize, AtomicBool::new(false)))
+        .collect();
+    drop(held);
+    let flag = |b: &ExecutableBuffer<'_>| {
+        let at = b.as_ptr() as usize;
+        &flags
+            .iter()
+            .find(|f| f.0 == at)
+            .expect("a slot of the pool")
+            .1
+    };
+    std::thread::scope(|s| {
+        for producer in 0..2 {
+            let (tx, rx) = mpsc::sync_channel::<ExecutableBuffer<'_>>(1);
+            let (pool, flag) = (&pool, &flag);
+            s.spawn(move || {
+                as_thread(producer);
+                let mut sent = 0;
+                let mut since = std::time::Instant::now();
+                while sent < rounds {
+                    let Ok(mut b) = pool.acquire() else {
+                        // The others are in flight, or lost (then fail, rather than spin).
+                        let waited = since.elapsed();
+                        assert!(waited.as_secs() < 10, "no slot for {waited:?}: lost?");
+                        std::thread::yield_now();
+                        continue;
+                    };
+                    since = std::time::Instant::now();
+                    assert!(!flag(&b).swap(true, Ordering::AcqRel), "held twice");
+                    b.write(&[producer as u8; 8]).unwrap();
+                    tx.send(b).unwrap();
+                    sent += 1;
+                }
+            });
+            s.spawn(move || {
+                as_thread(2 + producer);
+                for b in rx {
+                    assert_eq!(slot_bytes(&b, 8), [producer as u8; 8]);
+                    flag(&b).store(false, Ordering::Release);
+                    drop(b);
+                }
+            });
+        }
+    });
+    assert_eq!(pool.in_use(), 0);
+    let all: Vec<_> = (0..SLOTS).map(|_| pool.acquire().unwrap()).collect();
+    assert_eq!(
+        all.iter().map(|b| b.as_ptr()).collect::<HashSet<_>>().len(),
+        SLOTS
+    );
+    assert!(pool.acquire().is_err());
+}
+
+/// A pool dropped while another thread (still running) has one of its slots cached leaves
+/// that thread nothing stale: the cells belong to the pool, the thread keeps only its number,
+/// and its next pool starts with empty cells.
+#[test]
+fn a_pool_dropped_while_another_thread_caches_its_slot() {
+    use std::sync::mpsc::channel;
+    let (to_thread, pools) = channel::<BufferPool>();
+    let (back, from_thread) = channel::<BufferPool>();
+    let t = std::thread::spawn(move || {
+        for pool in pools {
+            assert_eq!(
+                cached_and_queued(&pool),
+                (0, 2),
+                "a new pool's cells are empty"
+            );
+            drop(pool.acquire().unwrap());
+            assert_eq!(cached_and_queued(&pool), (1, 1));
+            back.send(pool).unwrap();
+        }
+    });
+    for _ in 0..3 {
+        to_thread.send(heap(2)).unwrap();
+        let pool = from_thread.recv().unwrap();
+        assert_eq!(pool.in_use(), 0);
+        drop(pool); // while the thread that caches one of its slots runs on
+    }
+    drop(to_thread);
+    t.join().unwrap();
+}
