@@ -142,9 +142,11 @@ fn jit_cycle(c: &mut Criterion) {
         let f = unsafe { buf.as_fn::<extern "C" fn() -> u32>() }.unwrap();
         f.call()
     };
-    let mut ways: Vec<(&str, &Way)> = vec![("buffer_pool", &by_pool)];
-    #[cfg(unix)]
-    ways.push(("mmap_mprotect_munmap", &neurlang_benches::traditional::run));
+    let ways: Vec<(&str, &Way)> = vec![
+        ("buffer_pool", &by_pool),
+        #[cfg(unix)]
+        ("mmap_mprotect_munmap", &neurlang_benches::traditional::run),
+    ];
     let mut code = Vec::with_capacity(STENCIL_BYTES);
     let mut g = c.benchmark_group("jit_cycle_2kib");
     for (name, way) in ways {

@@ -742,6 +742,13 @@ mod tests {
     /// back-off.
     #[test]
     fn a_connection_reset_in_the_backlog_does_not_pause_accepting() {
+        if under_wine() {
+            eprintln!(
+                "skipped: Wine sends FIN, not RST, for SO_LINGER 0 and fails that accept \
+                 otherwise than Windows; the promise is Windows', checked on Windows itself"
+            );
+            return;
+        }
         let mut listener = AsyncSocket::tcp().unwrap();
         listener.bind((Ipv4Addr::LOCALHOST, 0).into()).unwrap();
         listener.listen(8).unwrap();
@@ -771,6 +778,24 @@ mod tests {
             worker.join().unwrap().unwrap()
         });
         assert_eq!((stats.accept_backoffs, stats.requests), (0, 1), "{stats:?}");
+    }
+
+    /// Whether this process runs under Wine: its ntdll exports `wine_get_version` (the
+    /// conformance suite's `host` module tells the same way).
+    #[cfg(windows)]
+    #[allow(unsafe_code)]
+    fn under_wine() -> bool {
+        use windows_sys::Win32::System::LibraryLoader::{GetModuleHandleA, GetProcAddress};
+        // SAFETY: a NUL-terminated static string; the handle is not owned (ntdll stays loaded).
+        let ntdll = unsafe { GetModuleHandleA(c"ntdll.dll".as_ptr().cast()) };
+        // SAFETY: `ntdll` is checked non-null, the name is a NUL-terminated static string.
+        !ntdll.is_null()
+            && unsafe { GetProcAddress(ntdll, c"wine_get_version".as_ptr().cast()) }.is_some()
+    }
+
+    #[cfg(not(windows))]
+    fn under_wine() -> bool {
+        false
     }
 
     /// A read error is final: the connection closes. Not taken for "try later" (nothing would
