@@ -4,7 +4,10 @@
 //! - `acquire_release` vs `bare_arrayqueue_pop_push` (the free list alone): target within 2x;
 //! - `acquire_write16_call_release` vs `traditional_jit` (mmap RW, write, mprotect RX, call,
 //!   munmap; Unix): target at least 100x faster;
-//! - `acquire_release_2_threads`: the same as the first, with a second thread hammering the pool;
+//! - `acquire_release_2_threads`: the same as the first, with a second thread hammering the pool,
+//!   against `bare_arrayqueue_2_threads_apart` (two threads, each popping and pushing a queue of
+//!   its own: what a second busy thread costs this machine when nothing is shared) and
+//!   `bare_arrayqueue_2_threads_shared` (both on one queue: what sharing a line costs);
 //! - `floor_rwx_write16_call_poison` (x86_64 Unix): the write, call and poison without the pool,
 //!   on 64 RWX slots taken in turn: the floor any JIT pays here for running bytes just written.
 //!
@@ -41,7 +44,9 @@ fn code16() -> Option<[u8; 16]> {
 }
 
 fn pool(c: &mut Criterion) {
-    let pool = BufferPool::new(64);
+    // On the heap, as a pool shared between threads is: on this stack, the line holding its
+    // fields could hold data this thread writes while the second thread reads them.
+    let pool = Box::new(BufferPool::new(64));
     let backend = pool.backend().map_or("none", |b| b.name());
     let mut g = c.benchmark_group(format!("pool[{backend}]"));
 
@@ -61,15 +66,14 @@ fn pool(c: &mut Criterion) {
     });
 
     if let Some(code) = code16() {
-        g.bench_function("acquire_write16_call_release", |b| {
-            b.iter(|| {
-                let mut buf = pool.acquire().unwrap();
-                buf.write(black_box(&code)).unwrap();
-                // SAFETY: `code` is `extern "C" fn() -> i32` for this architecture.
-                let f = unsafe { buf.as_fn::<extern "C" fn() -> i32>() }.unwrap();
-                black_box(f.call())
-            })
-        });
+        let cycle = |pool: &BufferPool| {
+            let mut buf = pool.acquire().unwrap();
+            buf.write(black_box(&code)).unwrap();
+            // SAFETY: `code` is `extern "C" fn() -> i32` for this architecture.
+            let f = unsafe { buf.as_fn::<extern "C" fn() -> i32>() }.unwrap();
+            black_box(f.call())
+        };
+        g.bench_function("acquire_write16_call_release", |b| b.iter(|| cycle(&pool)));
         #[cfg(unix)]
         g.bench_function("traditional_jit", |b| {
             b.iter(|| black_box(neurlang_benches::traditional::run(&code)))
@@ -86,26 +90,67 @@ fn pool(c: &mut Criterion) {
         };
     }
 
+    // Two threads at once. Its floor: the same pop+push, each thread on a queue of its own
+    // (nothing shared), which shows what a second busy thread costs on this machine alone.
+    let shared: &BufferPool = &pool;
     g.bench_function("acquire_release_2_threads", |b| {
         b.iter_custom(|iters| {
-            let stop = AtomicBool::new(false);
-            std::thread::scope(|s| {
-                s.spawn(|| {
-                    while !stop.load(Ordering::Relaxed) {
-                        drop(black_box(pool.acquire().unwrap()));
-                    }
-                });
-                let start = Instant::now();
-                for _ in 0..iters {
-                    drop(black_box(pool.acquire().unwrap()));
-                }
-                let t: Duration = start.elapsed();
-                stop.store(true, Ordering::Relaxed);
-                t
-            })
+            two_threads(
+                iters,
+                || drop(black_box(shared.acquire().unwrap())),
+                move || drop(black_box(shared.acquire().unwrap())),
+            )
         })
     });
+    let other = ArrayQueue::new(64);
+    for i in 0..64u32 {
+        other.push(i).unwrap();
+    }
+    let pop_push = |q: &ArrayQueue<u32>| {
+        let i = black_box(q.pop().unwrap());
+        q.push(i).unwrap();
+    };
+    g.bench_function("bare_arrayqueue_2_threads_apart", |b| {
+        b.iter_custom(|iters| two_threads(iters, || pop_push(&q), || pop_push(&other)))
+    });
+    // And what sharing costs: both threads on one queue (the pool's free list without its
+    // per-thread cells), so a harness that hid contention would show here.
+    g.bench_function("bare_arrayqueue_2_threads_shared", |b| {
+        b.iter_custom(|iters| two_threads(iters, || pop_push(&q), || pop_push(&q)))
+    });
     g.finish();
+}
+
+/// A flag alone on its cache lines: the second thread polls it on every turn, and on the timing
+/// thread's stack it would share a line with what that thread writes there.
+#[repr(align(128))]
+struct Flag(AtomicBool);
+
+/// Times `iters` runs of `timed` on this thread while a second thread runs `other` in a loop.
+/// `other` is moved to the second thread's stack: left on this one, the line holding it would
+/// also hold what this thread's calls push.
+fn two_threads(iters: u64, timed: impl Fn(), other: impl Fn() + Send) -> Duration {
+    let (stop, started) = (Flag(AtomicBool::new(false)), Flag(AtomicBool::new(false)));
+    let (stop, started) = (&stop.0, &started.0);
+    std::thread::scope(|s| {
+        s.spawn(move || {
+            started.store(true, Ordering::Release);
+            while !stop.load(Ordering::Relaxed) {
+                other();
+            }
+        });
+        // Timed only once the second thread runs, so its start-up is not part of the figure.
+        while !started.load(Ordering::Acquire) {
+            std::hint::spin_loop();
+        }
+        let start = Instant::now();
+        for _ in 0..iters {
+            timed();
+        }
+        let t = start.elapsed();
+        stop.store(true, Ordering::Relaxed);
+        t
+    })
 }
 
 /// The floor of any JIT that runs code right after writing it: the pool's work without the
