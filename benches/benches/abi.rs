@@ -2,6 +2,7 @@
 //! ids, the `extern "C"` functions), each in one criterion group beside its natural baseline, so
 //! the ratio comes from one run. The target: each within 1.3x of its baseline plus at most 20 ns.
 //!
+//! - `file_seek`: a seek to 0, against `lseek(2)`;
 //! - `file_read_64` / `file_write_64`: seek to 0 and move 64 bytes of a file through a token,
 //!   against `lseek(2)` + `read(2)`/`write(2)` on the same file (and `pread(2)`/`pwrite(2)`,
 //!   which the ABI has no counterpart of);
@@ -15,7 +16,7 @@
 //! - `rand_fill_32`: 32 random bytes through a token, against `getrandom` (the crate the
 //!   runtime calls).
 //!
-//! `cargo bench -p neurlang-benches --bench abi -- --warm-up-time 1 --measurement-time 3`
+//! `cargo bench -p neurlang-benches --bench abi -- --warm-up-time 1 --measurement-time 2`
 //!
 //! The figures: docs/performance.md, "The C ABI against its baselines".
 
@@ -44,6 +45,17 @@ mod unix {
         let raw = file.as_raw_fd();
         let (buf, tok) = leaked_token(LEN, CAP_READ | CAP_WRITE);
         let mut plain = [0u8; LEN];
+
+        // The seek alone, so that the read's own share of the next group is its total less this.
+        let mut g = c.benchmark_group("abi/file_seek");
+        g.bench_function("neurlang_file_seek", |b| {
+            b.iter(|| neurlang_file_seek(black_box(fd), black_box(0), 0))
+        });
+        g.bench_function("lseek", |b| {
+            // SAFETY: `raw` is open while `file` lives.
+            b.iter(|| unsafe { libc::lseek(raw, black_box(0), libc::SEEK_SET) })
+        });
+        g.finish();
 
         let mut g = c.benchmark_group("abi/file_read_64");
         g.bench_function("neurlang_file_seek+read", |b| {

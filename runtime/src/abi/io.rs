@@ -29,10 +29,7 @@ pub extern "C" fn neurlang_file_read(fd: u64, buf: u64, len: u64) -> i64 {
 /// Writes `len` bytes of capability `buf` (needs `READ`) to file `fd`; returns the count.
 #[unsafe(no_mangle)]
 pub extern "C" fn neurlang_file_write(fd: u64, buf: u64, len: u64) -> i64 {
-    with_ctx(|ctx| {
-        let data = input(buf, len)?;
-        ctx.file_write(handle(fd), &data).map(count)
-    })
+    with_ctx(|ctx| input(buf, len, |data| ctx.file_write(handle(fd), data).map(count)))
 }
 
 /// Moves the position of file `fd` (`whence`: 0 start, 1 current, 2 end); returns the new one.
@@ -110,10 +107,7 @@ pub extern "C" fn neurlang_net_port(fd: u64) -> i64 {
 /// Sends `len` bytes of capability `buf` (needs `READ`); returns the count.
 #[unsafe(no_mangle)]
 pub extern "C" fn neurlang_net_send(fd: u64, buf: u64, len: u64) -> i64 {
-    with_ctx(|ctx| {
-        let data = input(buf, len)?;
-        ctx.net_send(handle(fd), &data).map(count)
-    })
+    with_ctx(|ctx| input(buf, len, |data| ctx.net_send(handle(fd), data).map(count)))
 }
 
 /// Receives up to `len` bytes into capability `buf` (needs `WRITE`); returns the count.
@@ -131,10 +125,7 @@ pub extern "C" fn neurlang_net_close(fd: u64) -> i64 {
 /// Prints `len` bytes of capability `buf` (needs `READ`); returns the count.
 #[unsafe(no_mangle)]
 pub extern "C" fn neurlang_io_print(buf: u64, len: u64) -> i64 {
-    with_ctx(|ctx| {
-        let data = input(buf, len)?;
-        ctx.io_print(&data).map(count)
-    })
+    with_ctx(|ctx| input(buf, len, |data| ctx.io_print(data).map(count)))
 }
 
 /// Reads one line (at most `len` bytes) into capability `buf` (needs `WRITE`); returns its

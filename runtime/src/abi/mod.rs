@@ -69,10 +69,28 @@ fn capability(buf: u64, len: u64, need: CapPermissions) -> Result<(Capability, u
     Ok((cap, len))
 }
 
-/// The bytes a call sends: `len` bytes of `buf`, which must be readable.
-fn input(buf: u64, len: u64) -> Result<Vec<u8>, Errno> {
+/// Scratch memory a call moves its bytes through on the stack; larger calls use the heap.
+const STACK_SCRATCH: usize = 512;
+
+/// Runs `f` on `len` zeroed bytes: on the stack up to [`STACK_SCRATCH`], else on the heap (an
+/// allocation and a free cost more than the rest of a small read's own work).
+fn scratch<R>(len: usize, f: impl FnOnce(&mut [u8]) -> R) -> R {
+    let mut stack = [0u8; STACK_SCRATCH];
+    match stack.get_mut(..len) {
+        Some(bytes) => f(bytes),
+        None => f(&mut vec![0u8; len]),
+    }
+}
+
+/// Runs `f` on the bytes a call sends: `len` bytes of `buf`, which must be readable, copied
+/// out first (the capability is released before `f` runs, so a revoke need not wait for it).
+fn input<R>(buf: u64, len: u64, f: impl FnOnce(&[u8]) -> Result<R, Errno>) -> Result<R, Errno> {
     let (cap, len) = capability(buf, len, CapPermissions::READ)?;
-    cap.to_vec(0, len)
+    scratch(len, |data| {
+        cap.read(0, data)?;
+        drop(cap);
+        f(data)
+    })
 }
 
 /// Runs `f` with a scratch buffer of `len` bytes and copies what it produced into `buf`, which
@@ -83,10 +101,11 @@ fn output(
     f: impl FnOnce(&mut [u8]) -> Result<usize, Errno>,
 ) -> Result<i64, Errno> {
     let (cap, len) = capability(buf, len, CapPermissions::WRITE)?;
-    let mut scratch = vec![0u8; len];
-    let n = f(&mut scratch)?.min(len);
-    cap.write(0, &scratch[..n])?;
-    Ok(count(n))
+    scratch(len, |scratch| {
+        let n = f(scratch)?.min(len);
+        cap.write(0, &scratch[..n])?;
+        Ok(count(n))
+    })
 }
 
 /// Copies `len` bytes from a C pointer.

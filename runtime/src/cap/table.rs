@@ -121,10 +121,14 @@ impl Inner {
         Ok((Table::token(index, slot.tag), index, slot.generation))
     }
 
-    /// Frees `index` and everything derived from it; returns the regions of freed roots.
-    fn remove_tree(&mut self, index: u32, roots: &mut Vec<Arc<Region>>) {
-        let mut stack = vec![index];
-        while let Some(i) = stack.pop() {
+    /// Frees `index` and everything derived from it; returns the region if `index` is a root
+    /// (only it can be: every other member of its tree derives from it). Allocates nothing for
+    /// a token without derived ones.
+    fn remove_tree(&mut self, index: u32) -> Option<Arc<Region>> {
+        let mut root = None;
+        let mut stack = Vec::new();
+        let mut next = Some(index);
+        while let Some(i) = next.take().or_else(|| stack.pop()) {
             let slot = &mut self.slots[i as usize];
             let Some(entry) = slot.entry.take() else {
                 continue;
@@ -133,7 +137,7 @@ impl Inner {
             self.free.push(i);
             self.live -= 1;
             if entry.parent.is_none() {
-                roots.push(entry.region);
+                root = Some(entry.region);
             }
             for (child, generation) in entry.children {
                 if self.slots[child as usize].generation == generation {
@@ -141,6 +145,7 @@ impl Inner {
                 }
             }
         }
+        root
     }
 }
 
@@ -196,8 +201,7 @@ pub(super) fn derive(
 
 pub(super) fn revoke(token: Token) -> Result<(), Errno> {
     let t = table();
-    let mut roots = Vec::new();
-    {
+    let root = {
         let mut inner = t.write();
         let index = inner.resolve(token).ok_or(Errno::EFAULT)?;
         let parent = inner.slots[index as usize]
@@ -210,10 +214,10 @@ pub(super) fn revoke(token: Token) -> Result<(), Errno> {
                 p.children.retain(|&(c, _)| c != index);
             }
         }
-        inner.remove_tree(index, &mut roots);
-    }
+        inner.remove_tree(index)
+    };
     // Outside the lock: waiting for in-flight accesses must not block other tokens.
-    for region in roots {
+    if let Some(region) = root {
         region.revoke_and_wait();
     }
     Ok(())

@@ -80,6 +80,22 @@ fn default_slot() -> &'static RwLock<Arc<Context>> {
     DEFAULT.get_or_init(|| RwLock::new(Arc::new(Context::new(IOPermissions::default()))))
 }
 
+/// Reads the process default into this thread's copy (found older than `generation`), unless an `f` of this thread is using the copy (in a nested call its borrow is still held,
+/// and the copy stays as it is: the caller then takes the slow way).
+#[cold]
+#[inline(never)]
+fn refresh(copy: &RefCell<Option<(u64, Arc<Context>)>>, generation: u64) {
+    let Ok(mut slot) = copy.try_borrow_mut() else {
+        return;
+    };
+    let current = Arc::clone(&default_slot().read().unwrap_or_else(|p| p.into_inner()));
+    let old = slot.replace((generation, current));
+    // The old context may be dropped here, and its drop may call the ABI: not while this
+    // thread's copy or the default's lock is held.
+    drop(slot);
+    drop(old);
+}
+
 impl Context {
     /// A context with these permissions (its sandbox's roots opened now), the process's stdin
     /// and stdout, and empty tables.
@@ -177,18 +193,13 @@ impl Context {
         let generation = GENERATION.load(Ordering::Acquire);
         let mut f = Some(f);
         let done = DEFAULT_COPY.try_with(|copy| {
-            // Refreshed only when no `f` of this thread is using it (in a nested call the
-            // borrow below is still held, and this fails).
-            if let Ok(mut slot) = copy.try_borrow_mut()
-                && !matches!(&*slot, Some((g, _)) if *g == generation)
+            // The common case: the copy is current, one shared borrow.
+            if let Ok(Some((g, ctx))) = copy.try_borrow().as_deref()
+                && *g == generation
             {
-                let current = Arc::clone(&default_slot().read().unwrap_or_else(|p| p.into_inner()));
-                let old = slot.replace((generation, current));
-                // The old context may be dropped here, and its drop may call the ABI: not
-                // while this thread's copy or the default's lock is held.
-                drop(slot);
-                drop(old);
+                return f.take().map(|f| f(ctx));
             }
+            refresh(copy, generation);
             match copy.try_borrow().as_deref() {
                 Ok(Some((g, ctx))) if *g == generation => f.take().map(|f| f(ctx)),
                 _ => None,

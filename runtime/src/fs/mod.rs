@@ -79,25 +79,29 @@ impl Files {
         crate::sys::file_write(&f.file, buf).map_err(|e| Errno::from_io_error(&e))
     }
 
-    /// Moves the file position; returns the new position from the start.
+    /// Moves the file position; returns the new position from the start. A seek never waits
+    /// on a device, so it runs under the descriptor's lock instead of taking a reference (read
+    /// and write may wait, on a FIFO say, and take one).
     pub(crate) fn seek(&self, fd: Handle, offset: i64, whence: u64) -> Result<u64, Errno> {
-        let f = self.get(fd)?;
-        let pos = match whence {
-            SEEK_SET => SeekFrom::Start(u64::try_from(offset).map_err(|_| Errno::EINVAL)?),
-            SEEK_CUR => SeekFrom::Current(offset),
-            SEEK_END => SeekFrom::End(offset),
-            _ => return Err(Errno::EINVAL),
-        };
-        (&f.file).seek(pos).map_err(|e| Errno::from_io_error(&e))
+        self.with(fd, |f| {
+            let pos = match whence {
+                SEEK_SET => SeekFrom::Start(u64::try_from(offset).map_err(|_| Errno::EINVAL)?),
+                SEEK_CUR => SeekFrom::Current(offset),
+                SEEK_END => SeekFrom::End(offset),
+                _ => return Err(Errno::EINVAL),
+            };
+            (&f.file).seek(pos).map_err(|e| Errno::from_io_error(&e))
+        })?
     }
 
-    /// The file's size in bytes.
+    /// The file's size in bytes (under the descriptor's lock, as a seek).
     pub(crate) fn size(&self, fd: Handle) -> Result<u64, Errno> {
-        let f = self.get(fd)?;
-        f.file
-            .metadata()
-            .map(|m| m.len())
-            .map_err(|e| Errno::from_io_error(&e))
+        self.with(fd, |f| {
+            f.file
+                .metadata()
+                .map(|m| m.len())
+                .map_err(|e| Errno::from_io_error(&e))
+        })?
     }
 
     /// Closes a file descriptor.
