@@ -38,6 +38,7 @@ pub mod net;
 pub mod perm;
 pub mod pool;
 pub mod rand;
+mod scratch;
 mod sys;
 pub mod task;
 pub mod time;

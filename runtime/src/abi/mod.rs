@@ -31,7 +31,7 @@ pub use ext::*;
 pub use io::*;
 pub use misc::*;
 
-use crate::cap::{CapPermissions, Capability};
+use crate::cap::{Batch, CapPermissions, Checked, Token};
 use crate::ctx::{Context, Handle};
 use crate::errno::Errno;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -59,51 +59,48 @@ fn positive(v: u64) -> Result<i64, Errno> {
     i64::try_from(v).map_err(|_| Errno::EOVERFLOW)
 }
 
-/// Validates `buf` for `len` bytes with `need` permission (nothing is touched otherwise).
-fn capability(buf: u64, len: u64, need: CapPermissions) -> Result<(Capability, usize), Errno> {
-    let cap = Capability::from_raw(buf)?;
-    let len = usize::try_from(len).map_err(|_| Errno::EFAULT)?;
-    if len > cap.length() || !cap.permissions().contains(need) {
-        return Err(Errno::EFAULT);
-    }
-    Ok((cap, len))
+/// Checks in `batch` that `buf` is a live token with `need` and at least `len` bytes; every
+/// failure is `EFAULT`, and nothing is touched.
+fn check(batch: &Batch, buf: u64, len: usize, need: CapPermissions) -> Result<Checked, Errno> {
+    batch
+        .check(Token::from_raw(buf), need, len)
+        .map_err(|_| Errno::EFAULT)
 }
 
-/// Scratch memory a call moves its bytes through on the stack; larger calls use the heap.
-const STACK_SCRATCH: usize = 512;
-
-/// Runs `f` on `len` zeroed bytes: on the stack up to [`STACK_SCRATCH`], else on the heap (an
-/// allocation and a free cost more than the rest of a small read's own work).
-fn scratch<R>(len: usize, f: impl FnOnce(&mut [u8]) -> R) -> R {
-    let mut stack = [0u8; STACK_SCRATCH];
-    match stack.get_mut(..len) {
-        Some(bytes) => f(bytes),
-        None => f(&mut vec![0u8; len]),
-    }
+fn length(len: u64) -> Result<usize, Errno> {
+    usize::try_from(len).map_err(|_| Errno::EFAULT)
 }
 
 /// Runs `f` on the bytes a call sends: `len` bytes of `buf`, which must be readable, copied
-/// out first (the capability is released before `f` runs, so a revoke need not wait for it).
+/// out first under one read lock of the capability table, which `f` runs without.
 fn input<R>(buf: u64, len: u64, f: impl FnOnce(&[u8]) -> Result<R, Errno>) -> Result<R, Errno> {
-    let (cap, len) = capability(buf, len, CapPermissions::READ)?;
-    scratch(len, |data| {
-        cap.read(0, data)?;
-        drop(cap);
+    let len = length(len)?;
+    crate::scratch::with(len, |data| {
+        let batch = Batch::new();
+        let checked = check(&batch, buf, len, CapPermissions::READ)?;
+        batch.read(checked, data).map_err(|_| Errno::EFAULT)?;
+        drop(batch);
         f(data)
     })
 }
 
 /// Runs `f` with a scratch buffer of `len` bytes and copies what it produced into `buf`, which
-/// must be writable and long enough.
+/// must be writable and long enough: checked before `f` runs, and again when the bytes are
+/// copied in (one read lock of the capability table each; none held while `f` runs, so a
+/// revoke never waits for a call that waits for data). A token revoked meanwhile gets nothing:
+/// the call gives `EFAULT` and the bytes `f` produced are dropped.
 fn output(
     buf: u64,
     len: u64,
     f: impl FnOnce(&mut [u8]) -> Result<usize, Errno>,
 ) -> Result<i64, Errno> {
-    let (cap, len) = capability(buf, len, CapPermissions::WRITE)?;
-    scratch(len, |scratch| {
+    let len = length(len)?;
+    let checked = check(&Batch::new(), buf, len, CapPermissions::WRITE)?;
+    crate::scratch::with(len, |scratch| {
         let n = f(scratch)?.min(len);
-        cap.write(0, &scratch[..n])?;
+        Batch::new()
+            .write(checked, 0, &scratch[..n])
+            .map_err(|_| Errno::EFAULT)?;
         Ok(count(n))
     })
 }
@@ -132,3 +129,6 @@ fn handle(h: u64) -> Handle {
 fn id(h: Handle) -> i64 {
     positive(h.raw()).unwrap_or(i64::MAX)
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,7 +1,6 @@
 //! The capability bridge: turns the token arguments of a built-in extension into
 //! [`SafeBuffer`]s before it runs and commits what it wrote after it succeeds.
 
-use std::cell::RefCell;
 use std::sync::Arc;
 
 use crate::cap::{Batch, CapPermissions, Checked, Token};
@@ -111,16 +110,7 @@ fn wrap(bufs: &'static [BufArg], body: BridgedFn, short: bool) -> ExtFn {
     })
 }
 
-/// Scratch memory kept by a thread between calls, at most this many bytes (larger calls allocate
-/// and free their own).
-const KEEP_SCRATCH: usize = 64 * 1024;
-
-thread_local! {
-    static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
-}
-
-/// Runs a call with the thread's scratch memory (a nested call on the same thread finds it in
-/// use and gets fresh memory, as does a call during thread teardown).
+/// Runs a call with the thread's scratch memory ([`crate::scratch`]).
 fn call_bridged(
     bufs: &[BufArg],
     body: BridgedFn,
@@ -129,26 +119,13 @@ fn call_bridged(
 ) -> Result<u64, ExtError> {
     // The per-buffer arrays and views are filled and dropped on every call: sized for the
     // built-ins (at most 4 buffers, 5 for `aes256_gcm_encrypt`) where that suffices.
-    let call = |scratch: &mut Vec<u8>| {
-        if bufs.len() <= 4 {
-            call_with::<4>(scratch, bufs, body, args, short)
-        } else if bufs.len() <= 5 {
-            call_with::<5>(scratch, bufs, body, args, short)
-        } else {
-            call_with::<MAX_BUFS>(scratch, bufs, body, args, short)
-        }
-    };
-    let mut fresh = Vec::new();
-    // Overwritten below: `try_with` either runs its closure or fails.
-    let mut result = Err(ExtError::InvalidArgument("not run"));
-    let ran = SCRATCH.try_with(|cell| {
-        let mut scratch = cell.try_borrow_mut();
-        result = call(scratch.as_deref_mut().unwrap_or(&mut fresh));
-    });
-    if ran.is_err() {
-        result = call(&mut fresh);
+    if bufs.len() <= 4 {
+        call_with::<4>(bufs, body, args, short)
+    } else if bufs.len() <= 5 {
+        call_with::<5>(bufs, body, args, short)
+    } else {
+        call_with::<MAX_BUFS>(bufs, body, args, short)
     }
-    result
 }
 
 /// Every view starts at an address that is a multiple of this (a cache line), so that copying
@@ -199,10 +176,8 @@ fn check(
         .map_err(map_cap_error)
 }
 
-/// The call itself, for at most `N` buffers; `scratch` holds initialized bytes left over from
-/// earlier calls (a call needing more than [`KEEP_SCRATCH`] bytes uses memory of its own).
+/// The call itself, for at most `N` buffers.
 fn call_with<const N: usize>(
-    scratch: &mut Vec<u8>,
     bufs: &[BufArg],
     body: BridgedFn,
     args: &[u64],
@@ -231,59 +206,54 @@ fn call_with<const N: usize>(
             .and_then(|l| total.checked_add(l))
             .ok_or(ExtError::OutOfBounds)?;
     }
-    let mut own;
-    let scratch = if total > KEEP_SCRATCH {
-        own = vec![0; total];
-        &mut own
-    } else {
-        if scratch.len() < total {
-            scratch.resize(total, 0);
-        }
-        scratch
-    };
-    let mut views: [SafeBuffer<'_>; N] =
-        std::array::from_fn(|_| SafeBuffer::scratch(&mut [], CapPermissions::NONE, false));
-    // `total` includes `ALIGN` bytes of slack for the first view's alignment.
-    let start = scratch.as_ptr().align_offset(ALIGN).min(ALIGN);
-    let mut rest = &mut scratch[start..];
-    for (i, b) in bufs.iter().enumerate() {
-        let bytes = next_view(&mut rest, lens[i]);
-        if let Some(source) = sources[i] {
-            batch.read(source, bytes).map_err(map_cap_error)?;
-        }
-        views[i] = SafeBuffer::scratch(bytes, b.permissions, sources[i].is_some() || lens[i] == 0);
-    }
-    let held = (short && total <= HOLD_LIMIT).then_some(batch);
-    let views = &mut views[..bufs.len()];
-    let result = body(views, args)?;
-    let written = || {
-        checked
-            .iter()
-            .zip(views.iter())
-            .filter_map(|(c, v)| Some((*c.as_ref()?, v.written()?)))
-    };
-    let batch = match held {
-        // No token can have changed: the lock was held all along.
-        Some(batch) => batch,
-        None => {
-            if written().next().is_none() {
-                return Ok(result);
+    // The scratch memory is unzeroed: every view of an input is filled before the body runs,
+    // and only what the body wrote of an output is copied out.
+    crate::scratch::with(total, |scratch| {
+        let mut views: [SafeBuffer<'_>; N] =
+            std::array::from_fn(|_| SafeBuffer::scratch(&mut [], CapPermissions::NONE, false));
+        // `total` includes `ALIGN` bytes of slack for the first view's alignment.
+        let start = scratch.as_ptr().align_offset(ALIGN).min(ALIGN);
+        let mut rest = &mut scratch[start..];
+        for (i, b) in bufs.iter().enumerate() {
+            let bytes = next_view(&mut rest, lens[i]);
+            if let Some(source) = sources[i] {
+                batch.read(source, bytes).map_err(map_cap_error)?;
             }
-            let batch = Batch::new();
-            // Check every output first, so that a token revoked while the body ran commits
-            // nothing.
-            for (c, (at, bytes)) in written() {
+            views[i] =
+                SafeBuffer::scratch(bytes, b.permissions, sources[i].is_some() || lens[i] == 0);
+        }
+        let held = (short && total <= HOLD_LIMIT).then_some(batch);
+        let views = &mut views[..bufs.len()];
+        let result = body(views, args)?;
+        let written = || {
+            checked
+                .iter()
+                .zip(views.iter())
+                .filter_map(|(c, v)| Some((*c.as_ref()?, v.written()?)))
+        };
+        let batch = match held {
+            // No token can have changed: the lock was held all along.
+            Some(batch) => batch,
+            None => {
+                if written().next().is_none() {
+                    return Ok(result);
+                }
+                let batch = Batch::new();
+                // Check every output first, so that a token revoked while the body ran commits
+                // nothing.
+                for (c, (at, bytes)) in written() {
+                    batch
+                        .recheck(c, CapPermissions::WRITE, at + bytes.len())
+                        .map_err(map_cap_error)?;
+                }
                 batch
-                    .recheck(c, CapPermissions::WRITE, at + bytes.len())
-                    .map_err(map_cap_error)?;
             }
-            batch
+        };
+        for (c, (at, bytes)) in written() {
+            batch.write(c, at, bytes).map_err(map_cap_error)?;
         }
-    };
-    for (c, (at, bytes)) in written() {
-        batch.write(c, at, bytes).map_err(map_cap_error)?;
-    }
-    Ok(result)
+        Ok(result)
+    })
 }
 
 fn map_cap_error(e: Errno) -> ExtError {

@@ -127,7 +127,7 @@ fn a_restricted_or_cloned_view_is_zero_where_nothing_was_written() {
 #[test]
 fn a_thread_keeps_scratch_memory_only_up_to_keep_scratch() {
     let rw = CapPermissions::READ | CapPermissions::WRITE;
-    let kept = || SCRATCH.with(|s| s.borrow().len());
+    let kept = || crate::scratch::SCRATCH.with(|s| s.borrow().len());
     let copy = bridged(COPY, copy);
     let run = |len: usize| {
         let (input, out) = (
@@ -141,8 +141,8 @@ fn a_thread_keeps_scratch_memory_only_up_to_keep_scratch() {
     run(1024);
     let small = kept();
     assert!(small >= 2 * 1024, "kept {small} bytes");
-    // A call needing more than KEEP_SCRATCH bytes uses memory of its own, freed after it.
-    run(KEEP_SCRATCH / 2 + 1);
+    // A call needing more than scratch::KEEP bytes uses memory of its own, freed after it.
+    run(crate::scratch::KEEP / 2 + 1);
     assert_eq!(kept(), small);
 }
 

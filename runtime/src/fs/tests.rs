@@ -95,3 +95,51 @@ fn symlink_out_of_the_root_is_refused() {
     );
     assert!(!outside.0.join("new").exists());
 }
+
+/// A read that waits on a FIFO holds a reference, not the descriptor's lock: a `close` on another
+/// thread returns at once, and the read, once data comes, still completes on the file it began
+/// on. Were the read under the lock (as a regular file's is), the close would wait for it.
+#[cfg(unix)]
+#[test]
+fn a_close_does_not_wait_for_a_read_blocked_on_a_fifo() {
+    use std::sync::mpsc;
+    use std::time::Duration;
+    let d = dir("fifo");
+    let path = d.0.join("pipe");
+    let made = std::process::Command::new("mkfifo").arg(&path).status();
+    assert!(made.as_ref().is_ok_and(|s| s.success()), "mkfifo: {made:?}");
+    let ctx = Arc::new(fs(IOPermissions::files_under(&d.0)));
+    // Read and write: opening a FIFO so does not wait for a writer (Linux, macOS, FreeBSD).
+    let fd = ctx
+        .files
+        .open(
+            &ctx.sandbox,
+            &p(&d, "pipe"),
+            OpenMode::READ | OpenMode::WRITE,
+        )
+        .unwrap();
+    let reader = {
+        let ctx = Arc::clone(&ctx);
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4];
+            let n = ctx.files.read(fd, &mut buf);
+            (n, buf)
+        })
+    };
+    // Let the reader block in its read.
+    std::thread::sleep(Duration::from_millis(100));
+    let (tx, rx) = mpsc::channel();
+    let closer = {
+        let ctx = Arc::clone(&ctx);
+        std::thread::spawn(move || tx.send(ctx.files.close(fd)).unwrap())
+    };
+    let closed = rx.recv_timeout(Duration::from_secs(5));
+    // Whatever happened, unblock the reader through a second descriptor of the FIFO.
+    let mut writer = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+    std::io::Write::write_all(&mut writer, b"ping").unwrap();
+    assert_eq!(closed, Ok(Ok(())), "the close waited for the blocked read");
+    closer.join().unwrap();
+    assert_eq!(reader.join().unwrap(), (Ok(4), *b"ping"));
+    let mut buf = [0u8; 4];
+    assert_eq!(ctx.files.read(fd, &mut buf), Err(Errno::EBADF));
+}
