@@ -11,7 +11,8 @@
 //! - `chan_send_recv`: one value through a channel, against `std::sync::mpsc`;
 //! - `spawn_join`: a task that returns its argument, against `std::thread::spawn` + `join`;
 //! - `cap_check`: a 64-byte read check of a token, against a `Vec` index and a length and
-//!   permission compare; `cap_create_revoke` against a slot table's insert and remove;
+//!   permission compare; `cap_create_revoke` against a slot table's insert and remove, bare
+//!   and behind a `RwLock` (taken once for each, as a table shared by threads must be);
 //! - `time_monotonic` / `time_now`: against `clock_gettime(2)`;
 //! - `rand_fill_32`: 32 random bytes through a token, against `getrandom` (the crate the
 //!   runtime calls).
@@ -261,6 +262,25 @@ mod unix {
             b.iter(|| {
                 let i = free.pop().unwrap();
                 table[i] = Some((black_box(base as usize), LEN, 3));
+                black_box(&table[i]);
+                table[i] = None;
+                free.push(i);
+            })
+        });
+        // The same behind a lock, as any table shared by threads must be: a create and a
+        // revoke from generated code may come from any thread.
+        let shared = std::sync::RwLock::new((table, free));
+        g.bench_function("locked_slot_table_insert+remove", |b| {
+            b.iter(|| {
+                let i = {
+                    let mut t = shared.write().unwrap();
+                    let (table, free) = &mut *t;
+                    let i = free.pop().unwrap();
+                    table[i] = Some((black_box(base as usize), LEN, 3));
+                    i
+                };
+                let mut t = shared.write().unwrap();
+                let (table, free) = &mut *t;
                 black_box(&table[i]);
                 table[i] = None;
                 free.push(i);
