@@ -18,6 +18,14 @@ const COLOURS: [&str; 6] = [
     "#7f7f7f", "#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#b07aa1",
 ];
 
+const TITLE: &str =
+    "Requests per server CPU-second (median of the rounds; line: lowest to highest)";
+
+/// A generous width of `text` at font size 12 (sans-serif averages well under 7 px a character).
+fn text_width(text: &str) -> f64 {
+    7.0 * text.chars().count() as f64
+}
+
 /// Escapes text for XML.
 fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
@@ -60,7 +68,13 @@ pub fn svg(summaries: &[ServerSummary]) -> String {
             .iter()
             .take_while(|s| (s.workers, s.mode) == key)
             .collect();
+        // The group's slot is as wide as its bars or its longest label, whichever is wider,
+        // with the bars centred in it, so that labels of neighbouring groups never overlap.
+        let bars = group.len() as f64 * (BAR + BAR_GAP) - BAR_GAP;
+        let label = format!("{} worker{}", key.0, if key.0 == 1 { "" } else { "s" });
+        let slot = bars.max(text_width(&label).max(text_width(key.1.label())));
         let start = x;
+        x += (slot - bars) / 2.0;
         for s in &group {
             let spread = s.requests_per_cpu_second;
             let value = spread.map_or(0.0, |v| v.median);
@@ -92,13 +106,11 @@ pub fn svg(summaries: &[ServerSummary]) -> String {
             );
             x += BAR + BAR_GAP;
         }
-        let mid = (start + x - BAR_GAP) / 2.0;
+        let mid = start + slot / 2.0;
         let _ = writeln!(
             labels,
-            r#"<text x="{mid:.2}" y="{:.2}" text-anchor="middle" font-size="12">{} worker{}</text>"#,
+            r#"<text x="{mid:.2}" y="{:.2}" text-anchor="middle" font-size="12">{label}</text>"#,
             base + 18.0,
-            key.0,
-            if key.0 == 1 { "" } else { "s" }
         );
         let _ = writeln!(
             labels,
@@ -106,10 +118,10 @@ pub fn svg(summaries: &[ServerSummary]) -> String {
             base + 34.0,
             esc(key.1.label())
         );
-        x += GROUP_GAP - BAR_GAP;
+        x = start + slot + GROUP_GAP;
         i += group.len();
     }
-    let width = x.max(LEFT + 240.0) + 10.0;
+    let width = x.max(LEFT + text_width(TITLE) * 14.0 / 12.0) + 10.0;
     let height = TOP + PLOT_HEIGHT + BOTTOM;
     let mut out = format!(
         r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0}" height="{height:.0}" viewBox="0 0 {width:.0} {height:.0}" font-family="sans-serif">"#
@@ -121,7 +133,7 @@ pub fn svg(summaries: &[ServerSummary]) -> String {
     );
     let _ = writeln!(
         out,
-        r#"<text x="{LEFT}" y="20" font-size="14">Requests per server CPU-second (median of the rounds; line: lowest to highest)</text>"#
+        r#"<text x="{LEFT}" y="20" font-size="14">{TITLE}</text>"#
     );
     // Legend.
     let mut lx = LEFT;
@@ -212,6 +224,41 @@ mod tests {
     fn attr(tag: &str, name: &str) -> f64 {
         let at = tag.find(&format!(" {name}=\"")).unwrap() + name.len() + 3;
         tag[at..at + tag[at..].find('"').unwrap()].parse().unwrap()
+    }
+
+    /// Group labels lie apart by at least their own widths, and everything inside the picture
+    /// (the chart's title included), with groups of two bars under labels wider than them.
+    #[test]
+    fn labels_do_not_overlap_and_fit_the_picture() {
+        let mut rows = Vec::new();
+        for workers in [1, 2] {
+            for mode in Mode::ALL {
+                rows.push(row(workers, mode, "nginx", Some(100_000.0)));
+                rows.push(row(workers, mode, "neurlang", Some(110_000.0)));
+            }
+        }
+        let svg = svg(&rows);
+        let width = attr(svg.lines().next().unwrap(), "width");
+        assert!(width >= LEFT + text_width(TITLE) * 14.0 / 12.0, "{svg}");
+        let labels: Vec<(f64, &str)> = svg
+            .lines()
+            .filter(|l| l.starts_with("<text") && l.contains(r#"font-size="12">"#))
+            .filter(|l| l.contains("(wrk)") || l.contains("(ab)"))
+            .map(|l| {
+                (
+                    attr(l, "x"),
+                    &l[l.find('>').unwrap() + 1..l.rfind('<').unwrap()],
+                )
+            })
+            .collect();
+        assert_eq!(labels.len(), 4, "{svg}");
+        for pair in labels.windows(2) {
+            let ((x0, t0), (x1, t1)) = (pair[0], pair[1]);
+            let need = (text_width(t0) + text_width(t1)) / 2.0;
+            assert!(x1 - x0 >= need, "{t0:?} at {x0} and {t1:?} at {x1}\n{svg}");
+        }
+        let (last_x, last) = labels[3];
+        assert!(last_x + text_width(last) / 2.0 <= width, "{svg}");
     }
 
     #[test]

@@ -27,7 +27,8 @@ pub const DEFAULT_SERVER: &str =
 
 const USAGE: &str = "\
 usage: nginx-compare [--workers 1,2] [--rounds 5] [--duration 10] [--ab-requests 20000]
-                     [--server CMD] [--name NAME] [--nginx-listen OPTS] [--out ci/out]
+                     [--server CMD] [--name NAME] [--also NAME=CMD]... [--nginx-listen OPTS]
+                     [--out ci/out]
 
   --workers LIST     worker counts, each run with the same count for both servers (default 1,2)
   --rounds N         interleaved rounds per worker count and load (default 5)
@@ -38,6 +39,9 @@ usage: nginx-compare [--workers 1,2] [--rounds 5] [--duration 10] [--ab-requests
                      --strategy auto); `nginx` runs a second nginx (a self-comparison that shows
                      the noise of the machine)
   --name NAME        its name in the report (default neurlang, or nginx-2 with --server nginx)
+  --also NAME=CMD    one more server in the same interleaved rounds (repeatable), as --server;
+                     e.g. the ceiling programs: --also 'ceiling-epoll=target/release/ceiling-epoll
+                     {port}' (they ignore the worker count)
   --nginx-listen OPTS  parameters added to nginx's `listen` directive, e.g. \"deferred reuseport\"
                      (the kernel features this server uses on Linux; default: none, nginx's defaults)
   --out DIR          where nginx-compare.json, nginx-compare.md and nginx-compare.svg (the
@@ -52,6 +56,8 @@ pub struct Options {
     pub ab_requests: u64,
     pub server: String,
     pub name: String,
+    /// More servers: (name, command).
+    pub also: Vec<(String, String)>,
     pub nginx_listen: String,
     pub out: PathBuf,
 }
@@ -66,6 +72,7 @@ impl Options {
             ab_requests: 20_000,
             server: DEFAULT_SERVER.into(),
             name: String::new(),
+            also: Vec::new(),
             nginx_listen: String::new(),
             out: PathBuf::from("ci/out"),
         };
@@ -101,6 +108,13 @@ impl Options {
                 "--ab-requests" => o.ab_requests = positive("--ab-requests")?,
                 "--server" => o.server = value.clone(),
                 "--name" => o.name = value.clone(),
+                "--also" => {
+                    let (name, cmd) = value
+                        .split_once('=')
+                        .filter(|(n, c)| !n.is_empty() && !c.is_empty())
+                        .ok_or_else(|| format!("--also: expected NAME=CMD, got {value:?}"))?;
+                    o.also.push((name.to_string(), cmd.to_string()));
+                }
                 "--nginx-listen" => o.nginx_listen = value.clone(),
                 "--out" => o.out = PathBuf::from(value),
                 _ => return Err(format!("unknown option {flag}")),
@@ -120,8 +134,14 @@ impl Options {
             }
             .into();
         }
-        if o.name == "nginx" {
-            return Err("--name nginx would be ambiguous with the reference nginx".into());
+        let mut names = vec!["nginx"];
+        for name in std::iter::once(&o.name).chain(o.also.iter().map(|(n, _)| n)) {
+            if names.contains(&name.as_str()) {
+                return Err(format!(
+                    "server name {name:?} used twice (nginx is the reference's)"
+                ));
+            }
+            names.push(name);
         }
         Ok(Some(o))
     }
@@ -233,6 +253,7 @@ fn meta(opts: &Options, args: &[String]) -> Meta {
         cpu: machine.cpu,
         cores: machine.cores,
         server_command: opts.server.clone(),
+        also: opts.also.iter().map(|(n, c)| format!("{n}={c}")).collect(),
         nginx_listen: opts.nginx_listen.clone(),
         rounds: opts.rounds,
         wrk_seconds: opts.duration,
@@ -276,20 +297,30 @@ fn drive(opts: &Options, args: &[String]) -> Result<(), String> {
         server::find_tool("nginx").ok_or("nginx vanished")?,
         opts.nginx_listen.clone(),
     );
-    let ours = if opts.server == "nginx" {
-        nginx.clone()
-    } else {
-        Launch::command(&opts.server).map_err(|e| {
-            format!(
-                "{e} (build it with `cargo build --release -p neurlang-server`, or pass --server)"
-            )
-        })?
+    let launch = |cmd: &str| {
+        if cmd == "nginx" {
+            return Ok(nginx.clone());
+        }
+        Launch::command(cmd).map_err(|e| {
+            format!("{e} (build it with `cargo build --release -p neurlang-server -p neurlang-benches`, or pass --server)")
+        })
     };
+    // The reference first, then the server under test, then the others.
+    let mut launches = vec![("nginx".to_string(), nginx.clone())];
+    for (name, cmd) in
+        std::iter::once((&opts.name, &opts.server)).chain(opts.also.iter().map(|(n, c)| (n, c)))
+    {
+        launches.push((name.clone(), launch(cmd)?));
+    }
     crate::machine::print();
     let meta = meta(opts, args);
     println!(
         "nginx-compare: {} vs {} ({}), workers {:?}, {} rounds, wrk {} s, ab {} requests",
-        opts.name,
+        launches[1..]
+            .iter()
+            .map(|(n, _)| n.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
         meta.nginx,
         opts.server,
         opts.workers,
@@ -300,29 +331,28 @@ fn drive(opts: &Options, args: &[String]) -> Result<(), String> {
     let mut runs = Vec::new();
     for &workers in &opts.workers {
         check_interrupted()?;
-        let mut servers = [
-            Server::start("nginx", &nginx, workers)?,
-            Server::start(&opts.name, &ours, workers)?,
-        ];
-        server::check_same_responses(&servers[0], &servers[1])?;
-        println!(
-            "workers {workers}: nginx on port {}, {} on port {}: same responses",
-            servers[0].port(),
-            opts.name,
-            servers[1].port(),
-        );
+        let mut servers = Vec::new();
+        for (name, launch) in &launches {
+            servers.push(Server::start(name, launch, workers)?);
+        }
+        for s in &servers[1..] {
+            server::check_same_responses(&servers[0], s)?;
+            println!(
+                "workers {workers}: nginx on port {}, {} on port {}: same responses",
+                servers[0].port(),
+                s.name(),
+                s.port(),
+            );
+        }
         // A short unrecorded warm-up of each server.
         for s in &mut servers {
             measure(s, opts, Mode::KeepAlive, 1, (workers, 0, false))?;
         }
         for round in 0..opts.rounds {
             for mode in Mode::ALL {
-                let order = if round.is_multiple_of(2) {
-                    [0, 1]
-                } else {
-                    [1, 0]
-                };
-                for (pos, i) in order.into_iter().enumerate() {
+                // Each round starts with the next server, so none always runs first.
+                let n = servers.len();
+                for (pos, i) in (0..n).map(|k| (k + round) % n).enumerate() {
                     let key = (workers, round, pos == 0);
                     let run = measure(&mut servers[i], opts, mode, opts.duration, key)?;
                     println!(
@@ -350,7 +380,8 @@ fn drive(opts: &Options, args: &[String]) -> Result<(), String> {
             }
         }
     }
-    let (summaries, ratios) = report::summarize(&runs, "nginx", &opts.name);
+    let others: Vec<&str> = launches[1..].iter().map(|(n, _)| n.as_str()).collect();
+    let (summaries, ratios) = report::summarize(&runs, "nginx", &others);
     let results = Results {
         meta,
         summaries,
@@ -400,6 +431,13 @@ mod tests {
             (&[2][..], 2, 3)
         );
         assert_eq!((o.server.as_str(), o.name.as_str()), ("nginx", "nginx-2"));
+        let o = Options::parse(&args("--also a=x --also b=y"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            o.also,
+            [("a".to_string(), "x".to_string()), ("b".into(), "y".into())]
+        );
         assert_eq!(Options::parse(&args("--help")).unwrap(), None);
         for bad in [
             "--rounds 0",
@@ -407,6 +445,10 @@ mod tests {
             "--duration",
             "--bogus 1",
             "--name nginx",
+            "--also ceiling",
+            "--also =x",
+            "--also neurlang=x",
+            "--also a=x --also a=y",
         ] {
             assert!(Options::parse(&args(bad)).is_err(), "{bad}");
         }

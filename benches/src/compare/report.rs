@@ -118,6 +118,8 @@ pub struct Meta {
     /// Cores the driver could run on.
     pub cores: usize,
     pub server_command: String,
+    /// More servers (`--also`), as `NAME=CMD`.
+    pub also: Vec<String>,
     /// Parameters added to nginx's `listen` directive (empty: its defaults).
     pub nginx_listen: String,
     pub rounds: usize,
@@ -128,8 +130,14 @@ pub struct Meta {
     pub load_cpu: usize,
 }
 
-/// Summaries and ratios of `runs` for each (workers, mode), in the order the runs came.
-pub fn summarize(runs: &[Run], reference: &str, ours: &str) -> (Vec<ServerSummary>, Vec<Ratio>) {
+/// Summaries and ratios of `runs` for each (workers, mode), in the order the runs came: per
+/// key, the reference's summary and then each of `others`' in order, and a ratio of each of
+/// `others` to the reference.
+pub fn summarize(
+    runs: &[Run],
+    reference: &str,
+    others: &[&str],
+) -> (Vec<ServerSummary>, Vec<Ratio>) {
     let mut keys: Vec<(usize, Mode)> = Vec::new();
     for r in runs {
         if !keys.contains(&(r.workers, r.mode)) {
@@ -144,7 +152,7 @@ pub fn summarize(runs: &[Run], reference: &str, ours: &str) -> (Vec<ServerSummar
                 .filter(|r| (r.workers, r.mode) == (workers, mode) && r.server == server)
                 .collect()
         };
-        for server in [reference, ours] {
+        for &server in std::iter::once(&reference).chain(others) {
             let all = of(server);
             let ok: Vec<&Run> = all.iter().copied().filter(|r| r.ok).collect();
             let values = |f: fn(&Run) -> f64| ok.iter().map(|r| f(r)).collect::<Vec<f64>>();
@@ -159,34 +167,36 @@ pub fn summarize(runs: &[Run], reference: &str, ours: &str) -> (Vec<ServerSummar
                 p99_ms_median: median(&values(|r| r.p99_ms)),
             });
         }
-        let pairs: Vec<(&Run, &Run)> = of(ours)
-            .into_iter()
-            .filter(|o| o.ok)
-            .filter_map(|o| {
-                let r = of(reference)
-                    .into_iter()
-                    .find(|r| r.round == o.round && r.ok)?;
-                Some((o, r))
-            })
-            .collect();
-        let ratio = |f: fn(&Run) -> f64| {
-            let v: Vec<f64> = pairs
-                .iter()
-                .filter(|(_, r)| f(r) > 0.0)
-                .map(|(o, r)| f(o) / f(r))
+        for &ours in others {
+            let pairs: Vec<(&Run, &Run)> = of(ours)
+                .into_iter()
+                .filter(|o| o.ok)
+                .filter_map(|o| {
+                    let r = of(reference)
+                        .into_iter()
+                        .find(|r| r.round == o.round && r.ok)?;
+                    Some((o, r))
+                })
                 .collect();
-            median(&v)
-        };
-        ratios.push(Ratio {
-            workers,
-            mode,
-            ours: ours.to_string(),
-            reference: reference.to_string(),
-            rounds: pairs.len(),
-            requests_per_sec: ratio(|r| r.requests_per_sec),
-            requests_per_cpu_second: ratio(|r| r.requests_per_cpu_second),
-            p99: ratio(|r| r.p99_ms),
-        });
+            let ratio = |f: fn(&Run) -> f64| {
+                let v: Vec<f64> = pairs
+                    .iter()
+                    .filter(|(_, r)| f(r) > 0.0)
+                    .map(|(o, r)| f(o) / f(r))
+                    .collect();
+                median(&v)
+            };
+            ratios.push(Ratio {
+                workers,
+                mode,
+                ours: ours.to_string(),
+                reference: reference.to_string(),
+                rounds: pairs.len(),
+                requests_per_sec: ratio(|r| r.requests_per_sec),
+                requests_per_cpu_second: ratio(|r| r.requests_per_cpu_second),
+                p99: ratio(|r| r.p99_ms),
+            });
+        }
     }
     (summaries, ratios)
 }
@@ -342,7 +352,7 @@ mod tests {
             run("nginx", 3, 100.0, 1.0, 1.0, true),
             run("ours", 3, 120.0, 1.0, 1.0, true),
         ];
-        let (summaries, ratios) = summarize(&runs, "nginx", "ours");
+        let (summaries, ratios) = summarize(&runs, "nginx", &["ours"]);
         assert_eq!(summaries.len(), 2);
         let nginx = &summaries[0];
         assert_eq!(

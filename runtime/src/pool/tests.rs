@@ -442,6 +442,15 @@ fn cells_are_twice_the_processors_as_a_power_of_two() {
     assert_eq!(heap(1).state.unwrap().cells.len(), cells_for(expected));
 }
 
+/// Acquires `n` buffers and checks that they are `n` distinct slots: none was lost or handed
+/// out twice.
+fn take_all_distinct(pool: &BufferPool, n: usize) -> Vec<ExecutableBuffer<'_>> {
+    let all: Vec<_> = (0..n).map(|_| pool.acquire().unwrap()).collect();
+    let distinct = all.iter().map(|b| b.as_ptr()).collect::<HashSet<_>>();
+    assert_eq!(distinct.len(), n, "{n} buffers, {} slots", distinct.len());
+    all
+}
+
 /// The cached slots of a pool, and the slots in its queue.
 fn cached_and_queued(pool: &BufferPool) -> (usize, usize) {
     let inner = pool.state.as_ref().unwrap();
@@ -467,11 +476,7 @@ fn a_released_slot_waits_in_the_threads_cell() {
         (1, 2),
         "a full cell sends to the queue"
     );
-    let all: Vec<_> = (0..3).map(|_| pool.acquire().unwrap()).collect();
-    assert_eq!(
-        all.iter().map(|b| b.as_ptr()).collect::<HashSet<_>>().len(),
-        3
-    );
+    let _all = take_all_distinct(&pool, 3);
     assert_eq!(pool.stats().unwrap().high_water, 3);
 }
 
@@ -542,11 +547,7 @@ fn caches_past_the_high_water_mark_go_back_to_the_queue() {
     );
     let s = pool.stats().unwrap();
     assert_eq!((s.in_use, s.high_water), (0, 1));
-    let all: Vec<_> = (0..4).map(|_| pool.acquire().unwrap()).collect();
-    assert_eq!(
-        all.iter().map(|b| b.as_ptr()).collect::<HashSet<_>>().len(),
-        4
-    );
+    let _all = take_all_distinct(&pool, 4);
     assert_eq!(pool.stats().unwrap().high_water, 4);
 }
 
@@ -607,11 +608,7 @@ fn buffers_released_on_other_threads_are_never_shared_or_lost() {
         }
     });
     assert_eq!(pool.in_use(), 0);
-    let all: Vec<_> = (0..SLOTS).map(|_| pool.acquire().unwrap()).collect();
-    assert_eq!(
-        all.iter().map(|b| b.as_ptr()).collect::<HashSet<_>>().len(),
-        SLOTS
-    );
+    let _all = take_all_distinct(&pool, SLOTS);
     assert!(pool.acquire().is_err());
 }
 
