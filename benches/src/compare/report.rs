@@ -217,8 +217,14 @@ pub fn table(summaries: &[ServerSummary], ratios: &[Ratio]) -> String {
         "| workers | load | server | req/s median (min–max) | req per server CPU-s median \
          (min–max) | p99 median | runs ok |\n|---:|---|---|---:|---:|---:|---:|\n",
     );
-    for ratio in ratios {
-        let key = (ratio.workers, ratio.mode);
+    // Each (workers, load): its servers' rows, then its ratios.
+    let mut keys: Vec<(usize, Mode)> = Vec::new();
+    for r in ratios {
+        if !keys.contains(&(r.workers, r.mode)) {
+            keys.push((r.workers, r.mode));
+        }
+    }
+    for key in keys {
         for s in summaries.iter().filter(|s| (s.workers, s.mode) == key) {
             let p99 = s.p99_ms_median.map_or("–".into(), |p| format!("{p:.2} ms"));
             t += &format!(
@@ -232,17 +238,19 @@ pub fn table(summaries: &[ServerSummary], ratios: &[Ratio]) -> String {
                 s.runs_ok + s.runs_failed,
             );
         }
-        t += &format!(
-            "| {} | {} | {} / {} | {} | {} | {} | {} rounds |\n",
-            ratio.workers,
-            ratio.mode.label(),
-            ratio.ours,
-            ratio.reference,
-            times(ratio.requests_per_sec),
-            times(ratio.requests_per_cpu_second),
-            times(ratio.p99),
-            ratio.rounds,
-        );
+        for ratio in ratios.iter().filter(|r| (r.workers, r.mode) == key) {
+            t += &format!(
+                "| {} | {} | {} / {} | {} | {} | {} | {} rounds |\n",
+                ratio.workers,
+                ratio.mode.label(),
+                ratio.ours,
+                ratio.reference,
+                times(ratio.requests_per_sec),
+                times(ratio.requests_per_cpu_second),
+                times(ratio.p99),
+                ratio.rounds,
+            );
+        }
     }
     t
 }
@@ -276,6 +284,16 @@ pub fn markdown(results: &Results) -> String {
         m.ab_requests,
         m.connections,
     );
+    if !m.also.is_empty() {
+        s += &format!(
+            "Also in the same rounds: {}.\n\n",
+            m.also
+                .iter()
+                .map(|a| format!("`{a}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
     s += &if m.nginx_listen.is_empty() {
         "nginx: `listen 127.0.0.1:PORT;` (its defaults: no `deferred`, no `reuseport`).\n\n"
             .to_string()
@@ -374,5 +392,30 @@ mod tests {
             "{t}"
         );
         assert!(t.contains("| 3/4 |"), "{t}");
+    }
+
+    /// More servers in the same rounds: one summary row each, then a ratio of each to the
+    /// reference, each row printed once.
+    #[test]
+    fn several_servers_each_get_one_row_and_a_ratio() {
+        let runs = [
+            run("nginx", 0, 100.0, 1.0, 1.0, true),
+            run("ours", 0, 150.0, 1.0, 1.0, true),
+            run("ceiling", 0, 200.0, 1.0, 1.0, true),
+        ];
+        let (summaries, ratios) = summarize(&runs, "nginx", &["ours", "ceiling"]);
+        let servers: Vec<&str> = summaries.iter().map(|s| s.server.as_str()).collect();
+        assert_eq!(servers, ["nginx", "ours", "ceiling"]);
+        let rps: Vec<(&str, Option<f64>)> = ratios
+            .iter()
+            .map(|r| (r.ours.as_str(), r.requests_per_sec))
+            .collect();
+        assert_eq!(rps, [("ours", Some(1.5)), ("ceiling", Some(2.0))]);
+        let t = table(&summaries, &ratios);
+        for server in ["nginx", "ours", "ceiling"] {
+            let rows = t.matches(&format!("| {server} |")).count();
+            assert_eq!(rows, 1, "{server}:\n{t}");
+        }
+        assert_eq!(t.matches(" / nginx |").count(), 2, "{t}");
     }
 }
