@@ -3,8 +3,10 @@
  * Every function returns a value >= 0 or -code, code from the runtime's canonical errno table
  * (Linux numbering on every platform). A `buf` argument is a capability token issued by
  * neurlang_cap_create / _restrict / _slice: a forged, stale, revoked, too-short or
- * wrong-permission token gives -EFAULT (14) and no memory is touched. The contract of every
- * function is conformance/cases/abi.toml. Link: libneurlang.a -lpthread -ldl -lm.
+ * wrong-permission token gives -EFAULT (14) and no memory is touched. A token revoked while a
+ * call that waits for data (a receive, a read) waits gives -EFAULT once the data comes, and that
+ * data is dropped: the revoke does not wait for the call. The contract of every function is
+ * conformance/cases/abi.toml. Link: libneurlang.a -lpthread -ldl -lm.
  */
 #ifndef NEURLANG_H
 #define NEURLANG_H

@@ -121,7 +121,12 @@ pub fn svg(summaries: &[ServerSummary]) -> String {
         x = start + slot + GROUP_GAP;
         i += group.len();
     }
-    let width = x.max(LEFT + text_width(TITLE) * 14.0 / 12.0) + 10.0;
+    // The legend's end: a swatch and a name per server, in one line.
+    let legend: f64 = servers.iter().map(|s| 24.0 + text_width(s)).sum::<f64>();
+    let width = x
+        .max(LEFT + text_width(TITLE) * 14.0 / 12.0)
+        .max(LEFT + legend)
+        + 10.0;
     let height = TOP + PLOT_HEIGHT + BOTTOM;
     let mut out = format!(
         r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0}" height="{height:.0}" viewBox="0 0 {width:.0} {height:.0}" font-family="sans-serif">"#
@@ -145,7 +150,7 @@ pub fn svg(summaries: &[ServerSummary]) -> String {
             lx + 14.0,
             esc(s)
         );
-        lx += 24.0 + 7.0 * s.chars().count() as f64;
+        lx += 24.0 + text_width(s);
     }
     // Axis with five ticks.
     for t in 0..=4 {
@@ -259,6 +264,35 @@ mod tests {
         }
         let (last_x, last) = labels[3];
         assert!(last_x + text_width(last) / 2.0 <= width, "{svg}");
+        // Many servers with long names: the legend still fits.
+        let long: Vec<ServerSummary> = (0..6)
+            .map(|i| {
+                row(
+                    1,
+                    Mode::KeepAlive,
+                    &format!("a-rather-long-server-name-{i}"),
+                    None,
+                )
+            })
+            .collect();
+        let picture = super::svg(&long);
+        let width = attr(picture.lines().next().unwrap(), "width");
+        let entries: Vec<&str> = picture
+            .lines()
+            .filter(|l| l.starts_with(r#"<rect x="#) && l.contains("<text"))
+            .collect();
+        assert_eq!(entries.len(), 6, "{picture}");
+        let legend_end = entries
+            .iter()
+            .map(|l| {
+                attr(&l[l.find("<text").unwrap()..], "x")
+                    + text_width("a-rather-long-server-name-0")
+            })
+            .fold(0.0, f64::max);
+        assert!(
+            legend_end <= width,
+            "legend to {legend_end}, picture {width}\n{svg}"
+        );
     }
 
     #[test]

@@ -136,6 +136,13 @@ impl Options {
         }
         let mut names = vec!["nginx"];
         for name in std::iter::once(&o.name).chain(o.also.iter().map(|(n, _)| n)) {
+            // A name is part of the server's scratch directory's path.
+            let plain = |c: char| c.is_ascii_alphanumeric() || "-_.".contains(c);
+            if name.starts_with('.') || !name.chars().all(plain) {
+                return Err(format!(
+                    "server name {name:?}: letters, digits, '-', '_' and '.' (not first) only"
+                ));
+            }
             if names.contains(&name.as_str()) {
                 return Err(format!(
                     "server name {name:?} used twice (nginx is the reference's)"
@@ -350,9 +357,16 @@ fn drive(opts: &Options, args: &[String]) -> Result<(), String> {
         }
         for round in 0..opts.rounds {
             for mode in Mode::ALL {
-                // Each round starts with the next server, so none always runs first.
+                // Rounds alternate between a rotation of the servers and its reverse, so that
+                // no server always runs first, or always right after the same one.
                 let n = servers.len();
-                for (pos, i) in (0..n).map(|k| (k + round) % n).enumerate() {
+                let order = (0..n).map(|k| (k + round / 2) % n);
+                let order: Vec<usize> = if round % 2 == 0 {
+                    order.collect()
+                } else {
+                    order.rev().collect()
+                };
+                for (pos, i) in order.into_iter().enumerate() {
                     let key = (workers, round, pos == 0);
                     let run = measure(&mut servers[i], opts, mode, opts.duration, key)?;
                     println!(
@@ -449,6 +463,9 @@ mod tests {
             "--also =x",
             "--also neurlang=x",
             "--also a=x --also a=y",
+            "--also ../x=y",
+            "--name a/b",
+            "--also .hidden=y",
         ] {
             assert!(Options::parse(&args(bad)).is_err(), "{bad}");
         }

@@ -8,6 +8,9 @@
 //! - a `buf: u64` argument is a capability token ([`crate::cap`]): a forged, stale or revoked
 //!   token, one shorter than `len`, or one without the permission the call needs (`WRITE` to
 //!   receive data, `READ` to send it) gives `-EFAULT` before any memory or descriptor is touched;
+//!   a call that waits (a receive, a read, a line of input) holds no token while it waits, so
+//!   revoking its token on another thread never waits for it: the call then gives `-EFAULT`, and
+//!   what it had consumed is dropped (`abi::tests`);
 //! - a `*const u8` + length pair (paths, hosts) is read by the runtime, which makes the function
 //!   `unsafe extern "C"`; a null pointer gives `-EFAULT`, a length beyond the limit
 //!   `-ENAMETOOLONG` (paths) or `-EACCES` (hosts), both without reading it;
@@ -71,24 +74,37 @@ fn length(len: u64) -> Result<usize, Errno> {
     usize::try_from(len).map_err(|_| Errno::EFAULT)
 }
 
-/// Runs `f` on the bytes a call sends: `len` bytes of `buf`, which must be readable, copied
-/// out first under one read lock of the capability table, which `f` runs without.
+/// Bytes copied between a token and scratch memory under one hold of the capability table's
+/// read lock: a longer copy takes the lock again for each further chunk, so that it never keeps a
+/// `cap_create` or a revoke (and every call queued behind one) waiting for long.
+const CHUNK: usize = crate::scratch::KEEP;
+
+/// Runs `f` on the bytes a call sends: `len` bytes of `buf`, which must be readable. The token
+/// is checked before any memory is reserved or touched, the bytes are copied out (the first
+/// chunk under the check's lock), and `f` runs without the lock.
 fn input<R>(buf: u64, len: u64, f: impl FnOnce(&[u8]) -> Result<R, Errno>) -> Result<R, Errno> {
     let len = length(len)?;
-    crate::scratch::with(len, |data| {
-        let batch = Batch::new();
-        let checked = check(&batch, buf, len, CapPermissions::READ)?;
-        batch.read(checked, data).map_err(|_| Errno::EFAULT)?;
-        drop(batch);
+    let first = Batch::new();
+    let checked = check(&first, buf, len, CapPermissions::READ)?;
+    crate::scratch::with(len, move |data| {
+        let mut held = Some(first);
+        for (i, chunk) in data.chunks_mut(CHUNK).enumerate() {
+            let batch = held.take().unwrap_or_else(Batch::new);
+            batch
+                .read(checked, i * CHUNK, chunk)
+                .map_err(|_| Errno::EFAULT)?;
+        }
+        drop(held);
         f(data)
     })
 }
 
 /// Runs `f` with a scratch buffer of `len` bytes and copies what it produced into `buf`, which
 /// must be writable and long enough: checked before `f` runs, and again when the bytes are
-/// copied in (one read lock of the capability table each; none held while `f` runs, so a
-/// revoke never waits for a call that waits for data). A token revoked meanwhile gets nothing:
-/// the call gives `EFAULT` and the bytes `f` produced are dropped.
+/// copied in (a read lock of the capability table for each chunk; none held while `f` runs, so
+/// a revoke never waits for a call that waits for data). A token revoked meanwhile gets nothing
+/// more: if `f` produced bytes, the call gives `EFAULT`, and what `f` consumed (a socket's bytes,
+/// a file's position, a line of input) is not given back.
 fn output(
     buf: u64,
     len: u64,
@@ -98,9 +114,11 @@ fn output(
     let checked = check(&Batch::new(), buf, len, CapPermissions::WRITE)?;
     crate::scratch::with(len, |scratch| {
         let n = f(scratch)?.min(len);
-        Batch::new()
-            .write(checked, 0, &scratch[..n])
-            .map_err(|_| Errno::EFAULT)?;
+        for (i, chunk) in scratch[..n].chunks(CHUNK).enumerate() {
+            Batch::new()
+                .write(checked, i * CHUNK, chunk)
+                .map_err(|_| Errno::EFAULT)?;
+        }
         Ok(count(n))
     })
 }

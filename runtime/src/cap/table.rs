@@ -322,12 +322,18 @@ impl Batch {
         self.entry(checked, need, len).map(|_| ())
     }
 
-    /// Fills `dst` with the first `dst.len()` bytes of a readable token.
-    pub(crate) fn read(&self, checked: Checked, dst: &mut [u8]) -> Result<(), Errno> {
-        let e = self.entry(checked, CapPermissions::READ, dst.len())?;
+    /// Fills `dst` with the `dst.len()` bytes at `offset` of a readable token.
+    pub(crate) fn read(
+        &self,
+        checked: Checked,
+        offset: usize,
+        dst: &mut [u8],
+    ) -> Result<(), Errno> {
+        let end = offset.checked_add(dst.len()).ok_or(Errno::ERANGE)?;
+        let e = self.entry(checked, CapPermissions::READ, end)?;
         // The entry is in the table, so its region is not revoked: a root's revocation removes
         // the entry under the write lock before it marks the region and waits.
-        e.region.copy_out(e.offset, dst);
+        e.region.copy_out(e.offset + offset, dst);
         Ok(())
     }
 

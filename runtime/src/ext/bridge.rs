@@ -217,7 +217,7 @@ fn call_with<const N: usize>(
         for (i, b) in bufs.iter().enumerate() {
             let bytes = next_view(&mut rest, lens[i]);
             if let Some(source) = sources[i] {
-                batch.read(source, bytes).map_err(map_cap_error)?;
+                batch.read(source, 0, bytes).map_err(map_cap_error)?;
             }
             views[i] =
                 SafeBuffer::scratch(bytes, b.permissions, sources[i].is_some() || lens[i] == 0);

@@ -38,7 +38,7 @@ pub const SEEK_END: u64 = 2;
 pub(crate) struct OpenFile {
     file: File,
     mode: OpenMode,
-    /// A regular file, whose reads and writes never wait on a peer (see [`Files::io`]).
+    /// A regular file, whose reads and writes run under the descriptor's lock (see [`Files::io`]).
     regular: bool,
 }
 
@@ -70,10 +70,12 @@ impl Files {
     }
 
     /// Runs `op` on open file `fd`. On a regular file it runs under the descriptor's lock,
-    /// with no reference taken (two read-modify-writes fewer per call; a `close` on another
-    /// thread waits for it, as a read or write of a regular file never waits on a peer). On
-    /// anything else it runs on a reference taken under the lock, so a `close` meanwhile returns
-    /// at once (`a_close_does_not_wait_for_a_read_blocked_on_a_fifo`).
+    /// with no reference taken (two read-modify-writes fewer per call): another operation on the
+    /// same descriptor (a `close`, a seek) waits for it, spinning then yielding. A regular file's
+    /// read or write does not wait for another program to act, as a FIFO's or a device's may,
+    /// but on a network or FUSE file system it waits for the server, and so does that other
+    /// operation. On anything else `op` runs on a reference taken under the lock, so a `close`
+    /// meanwhile returns at once (`a_close_does_not_wait_for_a_read_blocked_on_a_fifo`).
     fn io<R>(
         &self,
         fd: Handle,
@@ -112,8 +114,8 @@ impl Files {
         })
     }
 
-    /// Moves the file position; returns the new position from the start. A seek never waits
-    /// on a device, so it runs under the descriptor's lock on any file.
+    /// Moves the file position; returns the new position from the start, under the
+    /// descriptor's lock on any file (a seek does not wait for another program to act).
     pub(crate) fn seek(&self, fd: Handle, offset: i64, whence: u64) -> Result<u64, Errno> {
         self.with(fd, |f| {
             let pos = match whence {

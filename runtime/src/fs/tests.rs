@@ -118,16 +118,20 @@ fn a_close_does_not_wait_for_a_read_blocked_on_a_fifo() {
             OpenMode::READ | OpenMode::WRITE,
         )
         .unwrap();
+    let (started, start) = mpsc::channel();
     let reader = {
         let ctx = Arc::clone(&ctx);
         std::thread::spawn(move || {
             let mut buf = [0u8; 4];
+            started.send(()).unwrap();
             let n = ctx.files.read(fd, &mut buf);
             (n, buf)
         })
     };
-    // Let the reader block in its read.
+    // Let the reader block in its read (it cannot return before data comes: it holds the file).
+    start.recv().unwrap();
     std::thread::sleep(Duration::from_millis(100));
+    assert!(!reader.is_finished(), "the read returned without data");
     let (tx, rx) = mpsc::channel();
     let closer = {
         let ctx = Arc::clone(&ctx);

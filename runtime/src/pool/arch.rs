@@ -18,8 +18,9 @@ pub(crate) const TRAP: [u8; 4] = [0; 4];
 /// Fills `bytes` (starting at an instruction boundary) with the trap pattern, eight bytes a
 /// store.
 ///
-/// The pattern passes through `black_box` so that the compiler cannot turn the loop into a call
-/// to the C library's `memset`: on the Intel Xeon of docs/performance.md, glibc's AVX-512
+/// The pattern passes through `black_box` so that the compiler does not turn the loop into a
+/// call to the C library's `memset` (`black_box` is a hint; were it ignored, the pool bench's
+/// cycle would show it against its floor): on the Intel Xeon of docs/performance.md, glibc's AVX-512
 /// `memset` of the 16 bytes the pool bench's stub leaves, just after the core ran them, cost
 /// ~65 ns more than plain stores (the bench's floor in two runs back to back: 228 ns with its
 /// plain stores, 292 ns when made to call `memset`); the pool's cycle went from 1.39x to 1.20x
