@@ -87,16 +87,33 @@ fn input<R>(buf: u64, len: u64, f: impl FnOnce(&[u8]) -> Result<R, Errno>) -> Re
     let first = Batch::new();
     let checked = check(&first, buf, len, CapPermissions::READ)?;
     crate::scratch::with(len, move |data| {
-        let mut held = Some(first);
-        for (i, chunk) in data.chunks_mut(CHUNK).enumerate() {
-            let batch = held.take().unwrap_or_else(Batch::new);
-            batch
-                .read(checked, i * CHUNK, chunk)
-                .map_err(|_| Errno::EFAULT)?;
-        }
-        drop(held);
+        copy_out(first, checked, data)?;
         f(data)
     })
+}
+
+/// Fills `data` from a checked token, chunk by chunk, the first under `first` (released when
+/// this returns). Not generic: one copy for every function that sends.
+fn copy_out(first: Batch, checked: Checked, data: &mut [u8]) -> Result<(), Errno> {
+    let mut held = Some(first);
+    for (i, chunk) in data.chunks_mut(CHUNK).enumerate() {
+        let batch = held.take().unwrap_or_else(Batch::new);
+        batch
+            .read(checked, i * CHUNK, chunk)
+            .map_err(|_| Errno::EFAULT)?;
+    }
+    Ok(())
+}
+
+/// Writes `data` into a checked token, chunk by chunk, each under its own lock. Not generic: one
+/// copy for every function that receives.
+fn copy_in(checked: Checked, data: &[u8]) -> Result<(), Errno> {
+    for (i, chunk) in data.chunks(CHUNK).enumerate() {
+        Batch::new()
+            .write(checked, i * CHUNK, chunk)
+            .map_err(|_| Errno::EFAULT)?;
+    }
+    Ok(())
 }
 
 /// Runs `f` with a scratch buffer of `len` bytes and copies what it produced into `buf`, which
@@ -114,11 +131,7 @@ fn output(
     let checked = check(&Batch::new(), buf, len, CapPermissions::WRITE)?;
     crate::scratch::with(len, |scratch| {
         let n = f(scratch)?.min(len);
-        for (i, chunk) in scratch[..n].chunks(CHUNK).enumerate() {
-            Batch::new()
-                .write(checked, i * CHUNK, chunk)
-                .map_err(|_| Errno::EFAULT)?;
-        }
+        copy_in(checked, &scratch[..n])?;
         Ok(count(n))
     })
 }
